@@ -1,0 +1,82 @@
+"""What every API shares: the one error format and the scoped base view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+
+def _flatten(detail: Any) -> Any:
+    """DRF's nested ErrorDetail lists become plain strings: one message per field, or nested dicts."""
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(d, dict | list) for d in detail):
+            return " ".join(str(d) for d in detail)
+        return [_flatten(d) for d in detail]
+    return str(detail)
+
+
+def error_response(message: Any, extra: dict[str, Any] | None = None, *, status_code: int) -> Response:
+    return Response({"message": str(message), "extra": extra or {}}, status=status_code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Turn every error into {"message", "extra"}; messages follow the request's language."""
+    if isinstance(exc, ApplicationError):
+        return error_response(exc.message, exc.extra, status_code=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(fields)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = _flatten(detail)
+        first = next(iter(fields.values()), "") if isinstance(fields, dict) else ""
+        message = _("Please correct the marked fields.")
+        if isinstance(first, str) and first:
+            message = first
+        response.data = {"message": message, "extra": {"fields": fields}}
+    else:
+        detail = getattr(exc, "detail", None)
+        response.data = {"message": str(detail) if detail is not None else str(exc), "extra": {}}
+    return response
+
+
+class ScopedAPIView(APIView):
+    """Base of every staff API view: signed-in staff only; objects come from scoped selectors.
+
+    Subclasses fetch objects only through selectors that take `user`, so an object outside the
+    user's scope raises Http404 exactly like a missing one.
+    """
+
+    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> None:
+        super().permission_denied(request, message=message, code=code)
+
+
+class PublicAPIView(APIView):
+    """Base of the login-free resident API: no session, no CSRF; abuse limits are per view."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+
+__all__ = ["PublicAPIView", "ScopedAPIView", "error_response", "exception_handler", "status"]

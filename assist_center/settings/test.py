@@ -1,0 +1,17 @@
+"""Test settings: only what makes tests fast and deterministic differs from base."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from .base import *  # noqa: E402,F403
+from .base import CACHES, STORAGES, env  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Manifest storage 404s under live_server; plain storage serves files straight from static/.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ac-test")}}
+SECURE_SSL_REDIRECT = False
+STAFF_REQUIRE_2FA = False
+SMS_BACKEND = "assist_center.sms.backends.LocmemBackend"
+AXES_ENABLED = True
