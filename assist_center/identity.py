@@ -176,9 +176,8 @@ def make_id_number(*, region6: str, birth: date, seq: int) -> str:
         raise ValueError("region6 must be six ASCII digits")
     if not 0 <= seq <= 999:
         raise ValueError("seq must be between 0 and 999")
-    if birth.year < 1000:
-        raise ValueError("birth year must have four digits")
-    body = f"{region6}{birth:%Y%m%d}{seq:03d}"
+    # Explicit widths: strftime("%Y") does not zero-pad years before 1000 on every platform.
+    body = f"{region6}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq:03d}"
     return body + _check_character(body)
 
 
