@@ -70,7 +70,7 @@ ERROR_MESSAGES: Mapping[IdErrorCode, StrPromise] = {
     "nul": _("The ID number contains a control character."),
     "characters": _("The ID number may contain only digits, and an X as its last character."),
     "length": _("The ID number must be 18 characters."),
-    "checksum": _("The ID number's last character does not match the rest; please check for typing mistakes."),
+    "checksum": _("The ID number's check character is wrong; please look for a typing mistake."),
     "province": _("The ID number does not start with a valid province code."),
     "date": _("The birth date in the ID number is not a real date."),
     "future": _("The birth date in the ID number is in the future."),

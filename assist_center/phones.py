@@ -131,6 +131,7 @@ def _is_mobile(number: PhoneNumber) -> bool:
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         return False
     if number.country_code == _CN_COUNTRY_CODE:
-        # The metadata's CN mobile ranges include 13-digit IoT numbers that cannot receive SMS.
+        # The SMS gateways take only 11-digit 1[3-9] numbers; this keeps that true whatever a later
+        # metadata update classifies as mobile (the 13-digit IoT ranges, for instance).
         return _is_cn_mobile_shape(phonenumbers.national_significant_number(number))
     return True
