@@ -53,7 +53,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install services messages
+bench: migrate
 	DEBUG=true $(BIN)/python -m bench
 
 clean:

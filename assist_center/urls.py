@@ -5,6 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from . import views
 
+if settings.STAFF_REQUIRE_2FA:
+    # MLPS 2.0: two-factor login for staff. The admin login form then asks for the TOTP code
+    # (accounts are enrolled with `manage.py totp_enroll USERNAME`).
+    from django_otp.admin import OTPAdminSite
+
+    admin.site.__class__ = OTPAdminSite
+
 admin.site.site_header = settings.COUNTY_NAME + "联合帮扶中心"
 admin.site.site_title = settings.COUNTY_NAME + "联合帮扶中心"
 admin.site.index_title = "工作台"
@@ -19,3 +26,6 @@ urlpatterns = [
     path("api/v1/", include("assist_center.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler404 = "assist_center.error_views.not_found"
+handler500 = "assist_center.error_views.server_error"

@@ -91,3 +91,13 @@ def client_for(user: Any) -> Client:
 @pytest.fixture
 def login() -> Any:
     return client_for
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workday_calendar() -> Any:
+    """The calendar is cached per process, while each test's database rolls back: forget it."""
+    from assist_center import workdays
+
+    workdays._forget()
+    yield
+    workdays._forget()

@@ -15,3 +15,8 @@ SECURE_SSL_REDIRECT = False
 STAFF_REQUIRE_2FA = False
 SMS_BACKEND = "assist_center.sms.backends.LocmemBackend"
 AXES_ENABLED = True
+
+# WhiteNoise warns when STATIC_ROOT is missing; tests serve from the finders instead.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
