@@ -13,11 +13,24 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 
 # Stored values start with this marker so a plaintext that slipped in (or an old row) is detectable.
 _PREFIX = "fernet:"
+
+# Two-character surnames: masking them after the first character would show half a surname and
+# hide nothing useful, and `欧*` reads as a different family than `欧阳*`.
+_COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+        "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "南宫", "独孤", "端木", "西门",
+        "百里", "呼延", "澹台", "公冶", "宗政", "濮阳", "太叔", "申屠", "闻人", "赫连",
+        "万俟", "拓跋", "完颜", "单于", "淳于", "仲孙", "东郭", "左丘",
+    }
+)  # fmt: skip
+_NAME_SEPARATORS = frozenset("·•・.")
 
 
 class DecryptionError(Exception):
@@ -29,8 +42,19 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
+@lru_cache(maxsize=4)
+def _newest(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
 def fernet() -> MultiFernet:
     return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def _token(stored: str) -> bytes:
+    if not stored.startswith(_PREFIX):
+        raise DecryptionError("value is not encrypted")
+    return stored[len(_PREFIX) :].encode("ascii")
 
 
 def encrypt(plaintext: str) -> str:
@@ -38,17 +62,28 @@ def encrypt(plaintext: str) -> str:
 
 
 def decrypt(stored: str) -> str:
-    if not stored.startswith(_PREFIX):
-        raise DecryptionError("value is not encrypted")
+    token = _token(stored)
     try:
-        return fernet().decrypt(stored[len(_PREFIX):].encode("ascii")).decode("utf-8")
+        return fernet().decrypt(token).decode("utf-8")
     except InvalidToken as exc:
         raise DecryptionError("no configured key decrypts this value") from exc
 
 
+def is_under_newest_key(stored: str) -> bool:
+    """Whether the newest key alone decrypts the value (Fernet tokens carry no key id to read)."""
+    try:
+        _newest(settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(_token(stored))
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(stored: str) -> str:
     """Re-encrypt a stored value under the newest key."""
-    return _PREFIX + fernet().rotate(stored[len(_PREFIX):].encode("ascii")).decode("ascii")
+    try:
+        return _PREFIX + fernet().rotate(_token(stored)).decode("ascii")
+    except InvalidToken as exc:
+        raise DecryptionError("no configured key decrypts this value") from exc
 
 
 def blind_index(kind: str, normalised: str) -> str:
@@ -81,9 +116,27 @@ class EncryptedTextField(models.TextField):
 
     def get_lookup(self, lookup_name: str) -> Any:
         # Ciphertext is randomised: every lookup except isnull would silently match nothing.
+        # Returning None makes the ORM raise FieldError ("Unsupported lookup") instead.
         if lookup_name not in ("isnull",):
             return None
         return super().get_lookup(lookup_name)
+
+    def get_transform(self, lookup_name: str) -> Any:
+        # Lower(), Length() etc. would run on the ciphertext and give confident nonsense.
+        return None
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:
+    """Every concrete EncryptedTextField of every installed model, historical models included."""
+    found: list[tuple[type[models.Model], EncryptedTextField]] = []
+    for model in apps.get_models(include_auto_created=True):
+        opts = model._meta
+        if opts.proxy or not opts.managed or opts.swapped:
+            continue
+        for field in opts.concrete_fields:
+            if isinstance(field, EncryptedTextField):
+                found.append((model, field))
+    return found
 
 
 def mask_id_number(number: str) -> str:
@@ -94,7 +147,13 @@ def mask_id_number(number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """`张*` / `欧阳**`: the surname stays, for lists shown to people who may not see names in full."""
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" * (len(name) - 1)
+    """`张*`, `欧阳**`, `阿**·***`: the surname stays, for lists shown to people who may not see names."""
+    name = name.strip()
+    if not name:
+        return ""
+    # A one-character "name" would be shown whole: hide it.
+    if len(name) == 1:
+        return "*"
+    keep = 2 if len(name) >= 3 and name[:2] in _COMPOUND_SURNAMES else 1
+    # Minority names (`买买提·艾力`) keep their separators so the mask still reads as a name.
+    return name[:keep] + "".join(c if c in _NAME_SEPARATORS else "*" for c in name[keep:])

@@ -4,16 +4,42 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
-# 18-character resident IDs (also with a trailing x/X), 15-digit legacy IDs, mainland mobiles with
-# or without +86, written with optional spaces or dashes. Digits glued to other digits are left:
-# order numbers and timestamps are not personal data.
-_ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{6}\s?[0-9]{8}\s?[0-9]{3}[0-9Xx](?![0-9A-Za-z])|(?<![0-9])[0-9]{15}(?![0-9])")
-_PHONE = re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?1[3-9][0-9](?:[\s-]?[0-9]{4}){2}(?![0-9])")
+# Full-width digits, `Ｘ` and `＋` come from Chinese phone keyboards and reach logs through raw input.
+_D = "[0-9０-９]"
+_NOT_DIGIT_BEFORE = "(?<![0-9０-９])"
+_NOT_DIGIT_AFTER = "(?![0-9０-９])"
+# An optional space or dash at the usual group boundaries (`110105 19900101 0010`,
+# `138-0013-8000`) and nowhere else, so two ordinary numbers that happen to stand side by side
+# (`331099100000 123456`) are not read as one ID.
+_S = "[ \t\u3000-]?"
+
+# 18-character resident IDs (trailing x/X too) and 15-digit legacy IDs. Only digits around the match
+# stop it: `ID110105199001010010` must be redacted, while longer digit runs (order numbers,
+# nanosecond timestamps) are not personal data and stay.
+_ID = re.compile(
+    f"{_NOT_DIGIT_BEFORE}{_D}{{3}}{_S}{_D}{{3}}{_S}{_D}{{4}}{_S}{_D}{{4}}{_S}{_D}{{3}}{_S}[0-9０-９XxＸｘ]"
+    f"{_NOT_DIGIT_AFTER}"
+    f"|{_NOT_DIGIT_BEFORE}{_D}{{15}}{_NOT_DIGIT_AFTER}"
+)
+# Mainland mobiles with or without +86 / 0086 / 86, and landlines in E.164 (`+8657683312345`) or
+# with the dashed area code (`0576-83312345`).
+_PHONE = re.compile(
+    f"{_NOT_DIGIT_BEFORE}(?:(?:[+＋]|00)?86{_S})?[1１][3-9３-９]{_D}{_S}{_D}{{4}}{_S}{_D}{{4}}{_NOT_DIGIT_AFTER}"
+    f"|[+＋]86{_S}{_D}{{2,3}}{_S}{_D}{{3,4}}{_S}{_D}{{4}}{_NOT_DIGIT_AFTER}"
+    f"|{_NOT_DIGIT_BEFORE}0[1-9]{_D}{{1,2}}-{_D}{{7,8}}{_NOT_DIGIT_AFTER}"
+)
 
 ID_MASK = "[ID]"
 PHONE_MASK = "[PHONE]"
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and may hold PII.
+_STANDARD_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
 
 
 def redact(text: str) -> str:
@@ -24,15 +50,20 @@ def redact(text: str) -> str:
 def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
+    # An ID or phone passed as a number (`id_number=110105199001010010`) is still one.
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        redacted = redact(text)
+        return value if redacted == text else redacted
     if isinstance(value, dict):
         return {k: redact_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return type(value)(redact_value(v) for v in value)
     return value
 
 
 class RedactPiiFilter(logging.Filter):
-    """A logging filter that redacts the formatted message and the exception text of each record."""
+    """A logging filter that redacts the message, extras and exception text of each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -45,11 +76,16 @@ class RedactPiiFilter(logging.Filter):
             # Format the traceback now so the handler never sees the raw exception text.
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD_RECORD_ATTRS:
+                setattr(record, key, redact_value(value))
         return True
 
 
-def structlog_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def structlog_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor doing the same redaction on every key of an event."""
     return {k: redact_value(v) for k, v in event_dict.items()}

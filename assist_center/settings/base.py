@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -39,22 +41,50 @@ def _secret(name: str, dev_default: str) -> str:
     raise ImproperlyConfigured(f"{name} must be set when DEBUG is false (see docs/configuration.md).")
 
 
+def _fernet_keys(raw: str) -> list[str]:
+    """Parse FIELD_ENCRYPTION_KEYS, refusing at start-up what would only fail at the first save."""
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must hold at least one Fernet key.")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            # `from None`, and no value in the message: the key must not reach logs or a terminal.
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key #{position} is not a Fernet key (32 url-safe base64-encoded "
+                "bytes; generate one with cryptography.fernet.Fernet.generate_key())."
+            ) from None
+    if len(set(keys)) != len(keys):
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS lists the same key twice.")
+    return keys
+
+
+def _is_weak_secret_key(value: str) -> bool:
+    # The same rule as Django's security.W009, so production fails at start-up instead of warning.
+    return len(value) < 50 or len(set(value)) < 5 or value.startswith("django-insecure")
+
+
 SECRET_KEY = _secret("SECRET_KEY", "django-insecure-" + _dev_secret("secret-key"))
+# Old SECRET_KEYs still accepted for signatures and sessions while they expire, newest first.
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 # Comma-separated Fernet keys, newest first: the first encrypts, all decrypt (see rotate_pii_keys).
-FIELD_ENCRYPTION_KEYS: list[str] = [
-    k.strip() for k in _secret("FIELD_ENCRYPTION_KEYS", _dev_fernet_key()).split(",") if k.strip()
-]
+FIELD_ENCRYPTION_KEYS: list[str] = _fernet_keys(_secret("FIELD_ENCRYPTION_KEYS", _dev_fernet_key()))
 # Key of the HMAC blind index; changing it means rebuilding every *_hash column.
 PII_HASH_KEY = _secret("PII_HASH_KEY", _dev_secret("pii-hash"))
 if not DEBUG:
-    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+    if _is_weak_secret_key(SECRET_KEY):
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters in production.")
-    if len(PII_HASH_KEY) < 32:
-        raise ImproperlyConfigured("PII_HASH_KEY must be at least 32 characters in production.")
-    if PII_HASH_KEY in (SECRET_KEY, *FIELD_ENCRYPTION_KEYS):
+    if any(_is_weak_secret_key(k) for k in SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured("SECRET_KEY_FALLBACKS: every key must be at least 50 random characters.")
+    if len(PII_HASH_KEY) < 32 or len(set(PII_HASH_KEY)) < 5:
+        raise ImproperlyConfigured("PII_HASH_KEY must be at least 32 random characters in production.")
+    if PII_HASH_KEY in (SECRET_KEY, *SECRET_KEY_FALLBACKS, *FIELD_ENCRYPTION_KEYS):
         raise ImproperlyConfigured("PII_HASH_KEY must differ from SECRET_KEY and the encryption keys.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names when DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL, used in SMS links and QR codes (they leave the site, so they must be absolute).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -194,7 +224,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Security headers (security.md). Production must pass `manage.py check --deploy` with no warnings.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# Only behind a proxy that sets the header itself: otherwise a client could claim HTTPS.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -206,8 +239,8 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
-        "style-src": ["'self'", "'nonce'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
@@ -264,7 +297,10 @@ CELERY_BEAT_SCHEDULE = {
     # Retry SMS that failed with a temporary error, with backoff recorded on each row.
     "sms-retry": {"task": "assist_center.tasks.sms_retry_due", "schedule": 60.0},
     # The State Council publishes next year's holidays in Nov/Dec: remind staff to confirm it.
-    "calendar-check": {"task": "assist_center.tasks.calendar_check_next_year", "schedule": crontab(hour=8, minute=0)},
+    "calendar-check": {
+        "task": "assist_center.tasks.calendar_check_next_year",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # SMS (docs/configuration.md): a dotted class path like EMAIL_BACKEND.
@@ -301,6 +337,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's own loggers have handlers of their own that would bypass the redaction filter.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django_structlog": {"level": LOG_LEVEL},
     },
 }

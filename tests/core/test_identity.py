@@ -30,7 +30,7 @@ from assist_center.identity import (
 TODAY = date(2026, 11, 29)
 VALID = "110105199001010010"
 VALID_X = "11010519900101007X"
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "assist_center" / "locale_zh_identity.txt"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "locale" / "pending" / "identity.tsv"
 
 
 def with_check(body: str) -> str:

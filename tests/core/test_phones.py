@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from assist_center.phones import ERROR_MESSAGES, InvalidPhone, mask_phone, normalise_mobile, normalise_phone
 
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "assist_center" / "locale_zh_phones.txt"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "locale" / "pending" / "phones.tsv"
 MOBILE = "+8613800138000"
 LANDLINE = "+861088888888"
 
