@@ -1,0 +1,76 @@
+"""Print where the development site is and how to sign in (called by `make run`)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from assist_center.demo.builder import VILLAGE_CADRES
+from assist_center.demo.departments import REFERRAL_DEPARTMENT_CODES
+from assist_center.demo.organisations import ORGANISATIONS
+from assist_center.demo.password import password_file, read_demo_password
+from assist_center.demo.regions import TOWNSHIPS
+
+FILE_BACKEND = "assist_center.sms.backends.FileBackend"
+
+
+def banner_lines() -> list[str]:
+    """Return the banner. Deliberately bilingual in one text rather than translated: it is read
+    in a terminal by whoever runs `make run`, whatever their locale, and names the same logins."""
+    base = settings.SITE_URL
+    password = read_demo_password()
+    if password is None:
+        shown = "（尚未生成，请先运行 make seed） / (not generated yet: run `make seed` first)"
+    elif settings.DEMO_PASSWORD:
+        shown = f"{password}   （来自 DEMO_PASSWORD / from DEMO_PASSWORD）"
+    else:
+        shown = f"{password}   （保存在 / stored in {password_file()}）"
+    lines = [
+        "=" * 72,
+        f"{settings.COUNTY_NAME}联合帮扶中心 assist_center — 开发环境 / development",
+        "-" * 72,
+        f"管理后台 Admin:           {base}/admin/",
+        f"接口文档 API docs:        {base}/api/docs/",
+        f"健康检查 Health check:    {base}/healthz",
+        "",
+        "演示账号 Demo logins (同一密码 / one password for all):",
+        "  admin                     超级管理员 / superuser",
+        "  coordinator               县联合帮扶中心协调员 / county coordinator",
+        f"  assistant_1 … assistant_{len(TOWNSHIPS)}  乡镇民政助理员 / township assistants "
+        f"(assistant_1 = {TOWNSHIPS[0].name})",
+        f"  cadre_1 … cadre_{VILLAGE_CADRES}          村干部 / village cadres",
+        "  dept_<code>               部门工作人员 / department staff, one per referral department:",
+        *textwrap.wrap(
+            ", ".join(f"dept_{code}" for code in REFERRAL_DEPARTMENT_CODES),
+            width=100,
+            initial_indent=" " * 28,
+            subsequent_indent=" " * 28,
+        ),
+        "  auditor                   审计员（只读）/ auditor (read-only)",
+        f"  org_1 … org_{len(ORGANISATIONS)}            社会组织成员（公益谷）/ organisation members",
+        f"  密码 Password:            {shown}",
+    ]
+    if getattr(settings, "STAFF_REQUIRE_2FA", False):
+        lines += [
+            "",
+            "员工登录需要动态口令：python manage.py totp_enroll <用户名>",
+            "Staff sign-in needs a TOTP code: python manage.py totp_enroll <username> (STAFF_REQUIRE_2FA)",
+        ]
+    if settings.SMS_BACKEND == FILE_BACKEND:
+        lines += [
+            "",
+            f"短信验证码写入 {settings.SMS_FILE_PATH}（SMS_FILE_PATH）",
+            f"SMS codes are written to {settings.SMS_FILE_PATH} (SMS_FILE_PATH)",
+        ]
+    lines.append("=" * 72)
+    return lines
+
+
+class Command(BaseCommand):
+    help = "Print the development URLs, the demo logins and where SMS codes go."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write("\n".join(banner_lines()))
