@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
+from .scopes import is_scoped_staff
 
 
 def _flatten(detail: Any) -> Any:
@@ -56,20 +58,38 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = first
         response.data = {"message": message, "extra": {"fields": fields}}
     else:
-        detail = getattr(exc, "detail", None)
-        response.data = {"message": str(detail) if detail is not None else str(exc), "extra": {}}
+        err_detail: Any = getattr(exc, "detail", None)
+        response.data = {"message": str(err_detail) if err_detail is not None else str(exc), "extra": {}}
     return response
 
 
 class ScopedAPIView(APIView):
-    """Base of every staff API view: signed-in staff only; objects come from scoped selectors.
+    """Base of every staff API view: an active account with a staff role; objects from scoped selectors.
 
     Subclasses fetch objects only through selectors that take `user`, so an object outside the
-    user's scope raises Http404 exactly like a missing one.
+    user's scope raises Http404 exactly like a missing one. The staff check runs in
+    check_permissions itself, so a subclass that sets its own permission_classes adds to it and
+    cannot drop it. Not signed in: 401; signed in without a staff role (an organisation member, an
+    account without a profile, an inactive one): 403.
     """
 
-    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> None:
-        super().permission_denied(request, message=message, code=code)
+    class IsScopedStaff(BasePermission):
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return is_scoped_staff(request.user)
+
+    permission_classes = [IsScopedStaff]
+
+    def check_permissions(self, request: Request) -> None:
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise exceptions.NotAuthenticated()
+        if not self.IsScopedStaff().has_permission(request, self):
+            self.permission_denied(request, code="not_staff")
+        super().check_permissions(request)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # DRF turns 401 into 403 when no authenticator names a scheme; session login is the scheme.
+        return 'Session realm="assist_center"'
 
 
 class PublicAPIView(APIView):

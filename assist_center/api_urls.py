@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import apis
 
 urlpatterns = [
     path("public/regions/", apis.RegionListApi.as_view(), name="api-public-regions"),
+    path("", include("applications.api_urls")),
 ]

@@ -25,6 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("assist_center.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The root URLconf composes the apps; nothing else in assist_center imports them.
+    path("", include("applications.urls")),
 ]
 
 handler404 = "assist_center.error_views.not_found"

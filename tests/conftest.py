@@ -101,3 +101,11 @@ def _fresh_workday_calendar() -> Any:
     workdays._forget()
     yield
     workdays._forget()
+
+
+@pytest.fixture(autouse=True)
+def _clear_sms_outbox() -> None:
+    """Like Django's mail.outbox: each test starts with no SMS sent by the test backend."""
+    from assist_center.sms import backends
+
+    backends.outbox.clear()

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -162,6 +163,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# libpq waits forever for an unreachable server by default: fail fast so requests answer 503.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -202,6 +205,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 # TOTP for every staff login in production; development and tests may turn it off.
 STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+# TOTP secrets are shown once, by `manage.py totp_enroll`, never again in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -224,6 +229,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Security headers (security.md). Production must pass `manage.py check --deploy` with no warnings.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Only behind a proxy that sets the header itself: otherwise a client could claim HTTPS.
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
@@ -284,7 +291,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing happens only from the outbox relay (never inside a request), so a short timeout is safe.
+# A worker must keep our handlers: Celery's own would drop the PII redaction filter.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Requests never publish directly: the outbox publishes after commit with its own 1-second,
+# no-retry options (assist_center.outbox), and the sweeper catches up. These are the workers'.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 6 * 60 * 60,
     "socket_connect_timeout": 2,
@@ -305,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # SMS (docs/configuration.md): a dotted class path like EMAIL_BACKEND.
 SMS_BACKEND = env.str("SMS_BACKEND", default="assist_center.sms.backends.ConsoleBackend")
+if not DEBUG and SMS_BACKEND.rsplit(".", 1)[-1] in ("ConsoleBackend", "FileBackend", "LocmemBackend"):
+    # Those backends print or store verification codes in the clear: development only.
+    raise ImproperlyConfigured("SMS_BACKEND must be a real provider (Aliyun or Tencent) when DEBUG is false.")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms.jsonl"))
 SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")
 SMS_ACCESS_KEY_ID = env.str("SMS_ACCESS_KEY_ID", default="")

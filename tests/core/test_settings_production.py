@@ -39,6 +39,7 @@ def production_secrets() -> dict[str, str]:
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "PII_HASH_KEY": secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": "example.gov.cn",
+        "SMS_BACKEND": "assist_center.sms.backends.AliyunBackend",
     }
 
 
@@ -176,3 +177,14 @@ def test_several_encryption_keys_are_accepted_newest_first() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "2"
+
+
+@pytest.mark.parametrize("backend", ["ConsoleBackend", "FileBackend"])
+def test_development_sms_backends_are_refused_in_production(backend: str) -> None:
+    env = clean_env(**{**production_secrets(), "SMS_BACKEND": f"assist_center.sms.backends.{backend}"})
+    assert_refused(start_django(env), "SMS_BACKEND")
+
+
+def test_empty_allowed_hosts_is_refused_in_production() -> None:
+    env = clean_env(**{**production_secrets(), "ALLOWED_HOSTS": ""})
+    assert_refused(start_django(env), "ALLOWED_HOSTS")

@@ -1,0 +1,76 @@
+"""The SMS templates the providers have approved: a code, its parameters, and our rendering of it.
+
+Both Aliyun and Tencent send only pre-approved templates (template id + parameters), never free
+text; the text here is what the console and file backends show, and must match the approved one.
+Parameters are stored, shown in the admin and kept in the providers' logs: never an ID number or phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from assist_center.redaction import redact
+
+_MAX_PARAM_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    code: str
+    params: tuple[str, ...]
+    text: str
+
+    def render(self, params: Mapping[str, str]) -> str:
+        return self.text.format(**params)
+
+
+TEMPLATES: dict[str, SmsTemplate] = {
+    t.code: t
+    for t in (
+        SmsTemplate(
+            "otp", ("code", "minutes"), "您的验证码为{code}，{minutes}分钟内有效。请勿将验证码告诉他人。"
+        ),
+        SmsTemplate(
+            "case_closed",
+            ("receipt", "url"),
+            "您的救助申请（回执号{receipt}）已办结。办理结果、本户幸福清单和满意度评价请查看：{url}",
+        ),
+        SmsTemplate(
+            "deadline_warning", ("colour", "count"), "您有{count}件帮扶事项处于{colour}预警，请及时办理。"
+        ),
+        SmsTemplate("family_invite", ("url",), "您的家人正在申请社会救助，需要您核对身份并签字授权：{url}"),
+    )
+}
+
+
+def get_template(code: str) -> SmsTemplate:
+    try:
+        return TEMPLATES[code]
+    except KeyError:
+        raise ValueError(f"Unknown SMS template {code!r}.") from None
+
+
+def validate_params(code: str, params: Mapping[str, Any]) -> dict[str, str]:
+    """Return the parameters as strings, or raise ValueError: unknown template, missing or extra
+    parameters, non-scalar values, or anything shaped like an ID number or a phone."""
+    template = get_template(code)
+    if set(params) != set(template.params):
+        raise ValueError(
+            f"SMS template {code!r} takes parameters {sorted(template.params)}, "
+            f"got {sorted(map(str, params))}."
+        )
+    checked: dict[str, str] = {}
+    for name in template.params:
+        value = params[name]
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError(f"SMS parameter {name!r} must be a string or an integer.")
+        text = str(value)
+        if not text or len(text) > _MAX_PARAM_LENGTH:
+            raise ValueError(f"SMS parameter {name!r} must be 1 to {_MAX_PARAM_LENGTH} characters.")
+        if redact(text) != text:
+            # Not echoed: the value is personal data.
+            raise ValueError(f"SMS parameter {name!r} looks like an ID number or a phone number.")
+        checked[name] = text
+    return checked

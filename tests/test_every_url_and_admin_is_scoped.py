@@ -1,0 +1,238 @@
+"""Every URL and every ModelAdmin names the test that proves its scope, or says why it is public.
+
+house-style.md: "Scope is enforced by a base class, not remembered per view; a test walks the
+URLconf and every ModelAdmin and fails on any view without a permission check." This is that
+test. When it fails, it prints the line to add and where.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.sites import AdminSite
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.views.generic import RedirectView
+from rest_framework.views import APIView
+
+from assist_center.admin.base import CountyWideAdmin, ScopedModelAdmin
+from assist_center.api import PublicAPIView, ScopedAPIView
+
+THIS_FILE = "tests/test_every_url_and_admin_is_scoped.py"
+REPO = Path(__file__).resolve().parent.parent
+
+_ADMIN_SCOPES = "tests/test_admin_scopes.py"
+_HOUSEHOLD_404 = f"{_ADMIN_SCOPES}::test_another_townships_household_and_person_pages_are_404"
+_COUNTY_WIDE_HIDDEN = f"{_ADMIN_SCOPES}::test_county_wide_admins_are_invisible_to_a_township_assistant"
+_COORDINATOR_ONLY = f"{_ADMIN_SCOPES}::test_changelist_status_per_persona"
+_STAFF_ACCOUNTS = (
+    f"{_ADMIN_SCOPES}::test_staff_accounts_are_the_coordinators_and_superusers_stay_out_of_reach"
+)
+_TOTP = f"{_ADMIN_SCOPES}::test_second_factor_devices_are_for_superusers_only"
+
+# What proves that each view keeps other scopes' objects out (a 404 for another township's or
+# department's object, a 403/redirect for a role without access). Keys:
+# - "admin:<app_label>.<Model>" for a ModelAdmin: covers its changelist/add/change/delete/history;
+# - "<namespace>:<url name>" for any other URL, including a ModelAdmin's extra views.
+# Values are pytest node ids: "<path>::<test function>".
+SCOPE_TESTS: dict[str, str] = {
+    # ModelAdmins
+    "admin:applications.Household": _HOUSEHOLD_404,
+    "admin:applications.Person": _HOUSEHOLD_404,
+    "admin:assist_center.Region": f"{_ADMIN_SCOPES}::test_another_townships_region_is_404",
+    "admin:assist_center.Department": _COORDINATOR_ONLY,
+    "admin:assist_center.AuditEvent": f"{_ADMIN_SCOPES}::test_an_audit_event_outside_the_users_scope_is_404",
+    "admin:auth.User": _STAFF_ACCOUNTS,
+    "admin:charity.Organisation": f"{_ADMIN_SCOPES}::test_organisation_pages_are_the_coordinators",
+    "admin:assist_center.CalendarDay": _COUNTY_WIDE_HIDDEN,
+    "admin:assist_center.CalendarYear": _COUNTY_WIDE_HIDDEN,
+    "admin:assist_center.SmsMessage": _COUNTY_WIDE_HIDDEN,
+    "admin:assist_center.OutboxMessage": _COUNTY_WIDE_HIDDEN,
+    "admin:axes.AccessAttempt": _COORDINATOR_ONLY,
+    "admin:axes.AccessLog": _COORDINATOR_ONLY,
+    "admin:axes.AccessFailureLog": _COORDINATOR_ONLY,
+    "admin:otp_totp.TOTPDevice": _TOTP,
+    # URLs that are not a ModelAdmin's standard views
+    "admin:index": f"{_ADMIN_SCOPES}::test_the_admin_index_lists_only_what_each_persona_may_open",
+    "admin:app_list": f"{_ADMIN_SCOPES}::test_the_admin_index_lists_only_what_each_persona_may_open",
+    "admin:autocomplete": f"{_ADMIN_SCOPES}::test_autocomplete_and_search_stay_in_scope",
+    "admin:applications_person_reveal": (
+        "tests/core/test_reveal.py::test_the_admin_reveal_page_is_404_out_of_scope_and_403_for_a_cadre"
+    ),
+    "admin:auth_user_password_change": _STAFF_ACCOUNTS,
+    "admin:otp_totp_totpdevice_config": _TOTP,
+    "admin:otp_totp_totpdevice_qrcode": _TOTP,
+}
+
+# Views anyone may reach, each with the reason it is safe.
+PUBLIC: dict[str, str] = {
+    "healthz": "load-balancer probe; reports only whether the services answer",
+    "api-schema": "OpenAPI schema of the API: describes endpoints, holds no data",
+    "api-docs": "browsable docs of that schema, served locally",
+    "api-redoc": "alternative docs of the same schema",
+    "api-public-regions": "the region tree, printed on the QR-code posters anyway (PublicAPIView)",
+    "set_language": "stores the chosen language in a cookie",
+    "admin:login": "the staff login form (django-axes limits attempts)",
+    "admin:logout": "ends the caller's own session",
+    "admin:password_change": "changes the signed-in user's own password",
+    "admin:password_change_done": "confirmation page of the above",
+    "admin:jsi18n": "the admin's JavaScript translation catalogue",
+    "admin:view_on_site": "redirects to a model's get_absolute_url, whose view applies its own scope",
+}
+
+# ModelAdmin URL suffixes covered by the ModelAdmin's entry.
+STANDARD_ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history")
+
+
+@dataclass(frozen=True)
+class Url:
+    name: str | None
+    route: str
+    callback: Any
+
+    @property
+    def view(self) -> str:
+        cls = getattr(self.callback, "cls", None) or getattr(self.callback, "view_class", None)
+        target = cls or self.callback
+        return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+
+
+def walk(resolver: URLResolver, namespace: str = "", prefix: str = "") -> Iterator[Url]:
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p, ns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield Url(f"{namespace}{p.name}" if p.name else None, prefix + str(p.pattern), p.callback)
+
+
+def model_admin_key(model: Any) -> str:
+    return f"admin:{model._meta.app_label}.{model.__name__}"
+
+
+def standard_admin_url_names() -> dict[str, str]:
+    """URL name -> ModelAdmin key, for the stock views every ModelAdmin has."""
+    names = {}
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        for view in STANDARD_ADMIN_VIEWS:
+            names[f"admin:{info[0]}_{info[1]}_{view}"] = model_admin_key(model)
+    return names
+
+
+def _is_redirect_only(url: Url) -> bool:
+    # The admin's unnamed "<object_id>/" patterns redirect to the named change view, and the
+    # catch-all view redirects to login or 404s; both land on views checked here.
+    view_class = getattr(url.callback, "view_class", None)
+    if view_class is not None and issubclass(view_class, RedirectView):
+        return True
+    return getattr(url.callback, "__name__", "") == AdminSite.catch_all_view.__name__
+
+
+def _test_exists(node_id: str) -> bool:
+    path, _, func = node_id.partition("::")
+    func = func.split("[")[0]
+    if not path.endswith(".py") or not func or not (REPO / path).is_file():
+        return False
+    module = importlib.import_module(path[: -len(".py")].replace("/", "."))
+    return callable(getattr(module, func, None))
+
+
+def _entry_hint(key: str, what: str) -> str:
+    return (
+        f"{what} has no scope test. Add to SCOPE_TESTS in {THIS_FILE}:\n"
+        f'        "{key}": "tests/<app>/test_<module>.py::test_<behaviour>",\n'
+        "    naming a test where a persona of another township/department gets 404 and a role without "
+        "access gets 403 (personas in tests/conftest.py); or, if it is meant for anyone, add it to "
+        "PUBLIC with a one-line reason."
+    )
+
+
+def test_every_url_is_public_or_names_its_scope_test() -> None:
+    standard = standard_admin_url_names()
+    problems: list[str] = []
+    reported: set[str] = set()
+    for url in walk(get_resolver()):
+        if url.name is None:
+            if not _is_redirect_only(url):
+                problems.append(
+                    f"URL route '{url.route}' (view {url.view}) has no name. Give it a name= in its "
+                    f"urls.py, then add the name to SCOPE_TESTS or PUBLIC in {THIS_FILE}."
+                )
+            continue
+        if url.name in PUBLIC:
+            continue
+        key = standard.get(url.name, url.name)
+        if key not in SCOPE_TESTS and key not in reported:
+            reported.add(key)
+            problems.append(_entry_hint(key, f"URL '{url.name}' (route '{url.route}', view {url.view})"))
+    assert not problems, "\n\n".join(problems)
+
+
+def test_every_model_admin_names_its_scope_test_and_derives_from_a_scoped_base() -> None:
+    problems: list[str] = []
+    for model, model_admin in admin.site._registry.items():
+        key = model_admin_key(model)
+        if key not in SCOPE_TESTS:
+            problems.append(
+                _entry_hint(key, f"ModelAdmin {type(model_admin).__qualname__} of {model._meta.label}")
+            )
+        if not isinstance(model_admin, ScopedModelAdmin | CountyWideAdmin):
+            problems.append(
+                f"ModelAdmin {type(model_admin).__module__}.{type(model_admin).__qualname__} of "
+                f"{model._meta.label} derives from neither ScopedModelAdmin nor CountyWideAdmin "
+                "(assist_center/admin/base.py). Derive from ScopedModelAdmin for township/village/department "
+                "data (register its scope with assist_center.scopes.register_scope), or from CountyWideAdmin "
+                "for county-wide configuration. A third-party admin is re-registered the same way "
+                "(see assist_center/admin/core.py)."
+            )
+    assert not problems, "\n\n".join(problems)
+
+
+def test_every_named_scope_test_exists() -> None:
+    missing = [f"{key}: {node}" for key, node in SCOPE_TESTS.items() if not _test_exists(node)]
+    assert not missing, (
+        "These SCOPE_TESTS entries name a test that does not exist (renamed or deleted?). "
+        "Point them at the test that now covers the view:\n" + "\n".join(missing)
+    )
+
+
+def test_no_entry_is_stale() -> None:
+    url_names = {u.name for u in walk(get_resolver()) if u.name}
+    admin_keys = {model_admin_key(m) for m in admin.site._registry}
+    stale = sorted(k for k in SCOPE_TESTS if k not in url_names and k not in admin_keys)
+    # Optional views may be absent from one configuration; the rest must exist.
+    stale_public = sorted(k for k in PUBLIC if k not in url_names and k not in {"api-redoc"})
+    assert not stale and not stale_public, (
+        f"Remove from {THIS_FILE} the entries for views that no longer exist: {stale + stale_public}"
+    )
+
+
+def test_api_views_derive_from_the_scoped_or_the_public_base() -> None:
+    problems: list[str] = []
+    for url in walk(get_resolver()):
+        cls = getattr(url.callback, "cls", None)
+        if cls is None or not issubclass(cls, APIView) or cls.__module__.startswith("drf_spectacular."):
+            continue
+        if url.name in PUBLIC:
+            if not issubclass(cls, PublicAPIView):
+                problems.append(
+                    f"{url.name}: {url.view} is listed as PUBLIC but does not derive from PublicAPIView."
+                )
+        elif not issubclass(cls, ScopedAPIView):
+            problems.append(
+                f"{url.name}: {url.view} must derive from assist_center.api.ScopedAPIView (staff) or, "
+                f"if it is login-free, from PublicAPIView and be listed in PUBLIC in {THIS_FILE}."
+            )
+    assert not problems, "\n".join(problems)
+
+
+def test_auth_groups_are_not_in_the_admin() -> None:
+    from django.contrib.auth.models import Group
+
+    # Rights come from StaffProfile roles only; groups would be a second, unscoped source.
+    assert not admin.site.is_registered(Group)
