@@ -14,7 +14,8 @@ class RegionListApi(PublicAPIView):
         code = serializers.CharField()
         name = serializers.CharField()
         level = serializers.CharField()
-        parent = serializers.CharField(source="parent.code", allow_null=True, default=None)
+        # The contract names this key "parent"; the metaclass moves it out of the class attributes.
+        parent = serializers.CharField(source="parent.code", allow_null=True, default=None)  # type: ignore[assignment]
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -14,12 +14,14 @@ def _is_api(request: HttpRequest) -> bool:
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"message": _("Not found."), "extra": {}}, status=404)
-    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No detail at all: an exception text may carry personal data or connection strings.
     if _is_api(request):
-        return JsonResponse({"message": _("The service is temporarily unavailable. Please try again later."),
-                             "extra": {}}, status=500)
+        return JsonResponse(
+            {"message": _("The service is temporarily unavailable. Please try again later."), "extra": {}},
+            status=500,
+        )
     return defaults.server_error(request)

@@ -25,8 +25,11 @@ def _bare_checksum(number: str) -> bool:
 def id_validate() -> Result:
     rng = random.Random(7)
     numbers = [
-        make_id_number(region6="331022", birth=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(30000)),
-                       seq=rng.randrange(1000))
+        make_id_number(
+            region6="331022",
+            birth=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(30000)),
+            seq=rng.randrange(1000),
+        )
         for _ in range(100_000)
     ]
     today = dt.date(2026, 11, 29)

@@ -22,8 +22,10 @@ def _weekend_only(start: dt.date, days: int) -> dt.date:
 @benchmark("add_working_days_100k_s")
 def add_days() -> Result:
     rng = random.Random(3)
-    pairs = [(dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(330)), rng.randrange(1, 6))
-             for _ in range(100_000)]
+    pairs = [
+        (dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(330)), rng.randrange(1, 6))
+        for _ in range(100_000)
+    ]
     add_working_days(dt.date(2026, 1, 1), 1)  # load the calendar once: sweeps run warm
     value = median_seconds(lambda: [add_working_days(s, n) for s, n in pairs], repeat=3)
     baseline = median_seconds(lambda: [_weekend_only(s, n) for s, n in pairs], repeat=3)

@@ -51,8 +51,12 @@ def median_seconds(fn: Callable[[], object], *, repeat: int = 5) -> float:
 def ratio_result(value: float, baseline: float, *, unit: str, max_ratio: float) -> Result:
     ratio = value / baseline if baseline > 0 else float("inf")
     return Result(
-        value=round(value, 6), unit=unit, baseline=round(baseline, 6), ratio=round(ratio, 3),
-        target=f"ratio <= {max_ratio}", ok=ratio <= max_ratio,
+        value=round(value, 6),
+        unit=unit,
+        baseline=round(baseline, 6),
+        ratio=round(ratio, 3),
+        target=f"ratio <= {max_ratio}",
+        ok=ratio <= max_ratio,
     )
 
 
@@ -63,8 +67,10 @@ def run(selected: list[str] | None = None) -> dict[str, Result]:
             continue
         results[name] = fn()
         r = results[name]
-        print(f"{name:<40} {r.value:>12.6f} {r.unit:<6} baseline {r.baseline:>12.6f}  "
-              f"ratio {r.ratio:>8.3f}  {r.target:<16} {'ok' if r.ok else 'MISSED'}")
+        print(
+            f"{name:<40} {r.value:>12.6f} {r.unit:<6} baseline {r.baseline:>12.6f}  "
+            f"ratio {r.ratio:>8.3f}  {r.target:<16} {'ok' if r.ok else 'MISSED'}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() and selected else {}
     existing.update({k: asdict(v) for k, v in results.items()})

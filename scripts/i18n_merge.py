@@ -39,13 +39,29 @@ def load_pending() -> dict[str, str]:
 
 def main() -> int:
     subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-wrap", "--no-location",
-         "--ignore=.venv", "--ignore=var", "--ignore=tests", "--ignore=bench", "-v", "0"],
-        cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--no-wrap",
+            "--no-location",
+            "--ignore=.venv",
+            "--ignore=var",
+            "--ignore=tests",
+            "--ignore=bench",
+            "-v",
+            "0",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     table = load_pending()
     text = PO.read_text(encoding="utf-8")
-    entry = re.compile(r'(?P<flags>#, [^\n]*\n)?msgid "(?P<id>(?:[^"\\]|\\.)*)"\nmsgstr "(?P<str>(?:[^"\\]|\\.)*)"')
+    entry = re.compile(
+        r'(?P<flags>#, [^\n]*\n)?msgid "(?P<id>(?:[^"\\]|\\.)*)"\nmsgstr "(?P<str>(?:[^"\\]|\\.)*)"'
+    )
     missing: list[str] = []
 
     def fill(m: re.Match[str]) -> str:

@@ -40,15 +40,22 @@ def county() -> Region:
 def township(n: int, name: str | None = None) -> Region:
     c = county()
     return RegionFactory(
-        code=f"331099{100 + n:03d}000", name=name or f"第{n}镇", level=Region.Level.TOWNSHIP,
-        kind=Region.Kind.TOWN, parent=c,
+        code=f"331099{100 + n:03d}000",
+        name=name or f"第{n}镇",
+        level=Region.Level.TOWNSHIP,
+        kind=Region.Kind.TOWN,
+        parent=c,
     )
 
 
 def village(town: Region, n: int, name: str | None = None) -> Region:
     return RegionFactory(
-        code=f"{town.code[:9]}{200 + n:03d}", name=name or f"{town.name}{n}村", level=Region.Level.VILLAGE,
-        kind=Region.Kind.VILLAGE, parent=town, township=town,
+        code=f"{town.code[:9]}{200 + n:03d}",
+        name=name or f"{town.name}{n}村",
+        level=Region.Level.VILLAGE,
+        kind=Region.Kind.VILLAGE,
+        parent=town,
+        township=town,
     )
 
 
@@ -83,15 +90,27 @@ def staff_user(username: str, role: Role, **scope: Any) -> Any:
 _seq = iter(range(1, 10**9))
 
 
-def person(household: Household, *, name: str | None = None, birth: dt.date = dt.date(1970, 5, 1),
-           relation: str = Person.Relation.HEAD, phone: str = "") -> Person:
+def person(
+    household: Household,
+    *,
+    name: str | None = None,
+    birth: dt.date = dt.date(1970, 5, 1),
+    relation: str = Person.Relation.HEAD,
+    phone: str = "",
+) -> Person:
     number = make_id_number(region6="331099", birth=birth, seq=next(_seq) % 1000)
     while Person.objects.filter(id_number_hash=id_number_index(number)).exists():
         number = make_id_number(region6="331099", birth=birth, seq=next(_seq) % 1000)
     return Person.objects.create(
-        household=household, name=name or factory.Faker("name").evaluate(None, None, {"locale": "zh_CN"}),
-        id_number=number, id_number_hash=id_number_index(number), sex="M" if int(number[16]) % 2 else "F",
-        birth_date=birth, phone=phone, phone_hash=phone_index(phone) if phone else "", relation=relation,
+        household=household,
+        name=name or factory.Faker("name").evaluate(None, None, {"locale": "zh_CN"}),
+        id_number=number,
+        id_number_hash=id_number_index(number),
+        sex="M" if int(number[16]) % 2 else "F",
+        birth_date=birth,
+        phone=phone,
+        phone_hash=phone_index(phone) if phone else "",
+        relation=relation,
     )
 
 

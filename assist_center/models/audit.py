@@ -13,8 +13,12 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         # PROTECT: an account that acted is deactivated, never deleted (the trigger forbids the SET NULL).
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # Kept even if the user is later deleted; "system" or "resident" when there is no account.
     actor_label = models.CharField(_("actor label"), max_length=150)
@@ -23,12 +27,20 @@ class AuditEvent(models.Model):
     subject_id = models.CharField(_("subject id"), max_length=64)
     # Scope keys copied from the subject so that "own township" audit views need no joins.
     region = models.ForeignKey(
-        "assist_center.Region", verbose_name=_("region"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "assist_center.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     department = models.ForeignKey(
-        "assist_center.Department", verbose_name=_("department"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "assist_center.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     old_values = models.JSONField(_("old values"), default=dict, blank=True)
     new_values = models.JSONField(_("new values"), default=dict, blank=True)

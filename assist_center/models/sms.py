@@ -32,9 +32,7 @@ class SmsMessage(models.Model):
         verbose_name_plural = _("SMS messages")
         ordering = ["-id"]
         indexes = [
-            models.Index(
-                fields=["next_attempt_at"], name="sms_due_idx", condition=models.Q(status="pending")
-            )
+            models.Index(fields=["next_attempt_at"], name="sms_due_idx", condition=models.Q(status="pending"))
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,11 @@ class StaffProfile(models.Model):
         "assist_center.Region", verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
     )
     department = models.ForeignKey(
-        "assist_center.Department", verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT
+        "assist_center.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
     )
     title = models.CharField(_("title"), max_length=64, blank=True)
     history = HistoricalRecords()
@@ -39,10 +43,16 @@ class StaffProfile(models.Model):
             models.CheckConstraint(
                 name="staff_profile_scope_matches_role",
                 condition=(
-                    models.Q(role__in=["coordinator", "auditor", "organisation"], region__isnull=True,
-                             department__isnull=True)
-                    | models.Q(role__in=["township_assistant", "village_cadre"], region__isnull=False,
-                               department__isnull=True)
+                    models.Q(
+                        role__in=["coordinator", "auditor", "organisation"],
+                        region__isnull=True,
+                        department__isnull=True,
+                    )
+                    | models.Q(
+                        role__in=["township_assistant", "village_cadre"],
+                        region__isnull=False,
+                        department__isnull=True,
+                    )
                     | models.Q(role="department_staff", region__isnull=True, department__isnull=False)
                 ),
             ),

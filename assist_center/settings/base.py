@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "assist_center API",
-    "DESCRIPTION": "县联合帮扶中心 API. Errors are {\"message\", \"extra\"}.",
+    "DESCRIPTION": '县联合帮扶中心 API. Errors are {"message", "extra"}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -354,6 +354,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django_structlog": {"level": LOG_LEVEL},
+        # axes announces itself at every start-up; only its warnings matter.
+        "axes": {"level": "WARNING"},
     },
 }
 DJANGO_STRUCTLOG_CELERY_ENABLED = True

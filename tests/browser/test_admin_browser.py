@@ -12,7 +12,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_coordinator_logs_in_and_sees_the_admin_in_chinese(live_server: Any, page: Page, personas: Any) -> None:
+def test_coordinator_logs_in_and_sees_the_admin_in_chinese(
+    live_server: Any, page: Page, personas: Any
+) -> None:
     page.goto(f"{live_server.url}/admin/")
     expect(page.locator("#site-name")).to_contain_text("联合帮扶中心")
     page.fill("#id_username", "coordinator")
