@@ -1,0 +1,14 @@
+from .monitoring import DiscoveryLead, MonitoringWarning
+from .pool import ImportJob, PoolRecord
+from .reports import ItemDecision, VerificationReport
+from .standards import Standard
+
+__all__ = [
+    "DiscoveryLead",
+    "ImportJob",
+    "ItemDecision",
+    "MonitoringWarning",
+    "PoolRecord",
+    "Standard",
+    "VerificationReport",
+]
