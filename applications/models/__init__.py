@@ -1,8 +1,8 @@
 from .households import Household, Person
 from .intake import (
     Application,
-    AssistCode,
     ApplicationMember,
+    AssistCode,
     Authorisation,
     Channel,
     IdempotencyRecord,
@@ -13,8 +13,8 @@ from .intake import (
 
 __all__ = [
     "Application",
-    "AssistCode",
     "ApplicationMember",
+    "AssistCode",
     "Authorisation",
     "Channel",
     "Household",

@@ -54,23 +54,35 @@ class Application(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     OPEN_STATUSES = (
-        Status.SUBMITTED, Status.AWAITING_AUTHORISATION, Status.AUTHORISED, Status.VERIFYING, Status.UNDER_REVIEW,
+        Status.SUBMITTED,
+        Status.AWAITING_AUTHORISATION,
+        Status.AUTHORISED,
+        Status.VERIFYING,
+        Status.UNDER_REVIEW,
     )
 
     # Random and unguessable (secrets), shown to the resident; never a sequence number.
     receipt_code = models.CharField(_("receipt code"), max_length=16, unique=True)
     # Opens the family signing page; later the household's happiness list (domain.md: 家庭码).
     family_token = models.CharField(_("family token"), max_length=43, unique=True)
-    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.SUBMITTED,
-                              db_index=True)
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.SELF)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # The region of the assist code that was scanned (county, township or village).
     code_region = models.ForeignKey(
-        "assist_center.Region", verbose_name=_("assist code region"), on_delete=models.PROTECT, related_name="+"
+        "assist_center.Region",
+        verbose_name=_("assist code region"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     village = models.ForeignKey(
         "assist_center.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
@@ -79,12 +91,20 @@ class Application(models.Model):
         "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
     )
     household = models.ForeignKey(
-        "applications.Household", verbose_name=_("household"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="applications",
+        "applications.Household",
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
     address = models.CharField(_("address"), max_length=200)
-    needs = ArrayField(models.CharField(max_length=32, choices=NeedItem.choices), verbose_name=_("needs"),
-                       default=list, blank=True)
+    needs = ArrayField(
+        models.CharField(max_length=32, choices=NeedItem.choices),
+        verbose_name=_("needs"),
+        default=list,
+        blank=True,
+    )
     need_note = models.TextField(_("other needs"), blank=True, max_length=1000)
     consent_data_check = models.BooleanField(_("consents to the data check"))
     consent_share = models.BooleanField(_("consents to sharing with a claiming organisation"))
@@ -106,8 +126,9 @@ class Application(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["township", "status"], name="app_township_status_idx")]
         constraints = [
-            models.CheckConstraint(name="application_requires_data_check_consent",
-                                   condition=models.Q(consent_data_check=True)),
+            models.CheckConstraint(
+                name="application_requires_data_check_consent", condition=models.Q(consent_data_check=True)
+            ),
             models.CheckConstraint(
                 name="application_on_behalf_names_assistant",
                 condition=models.Q(channel="self") | models.Q(submitted_by__isnull=False),
@@ -136,8 +157,9 @@ class ApplicationMember(models.Model):
         SIBLING = "sibling", _("Sibling")
         OTHER = "other", _("Other")
 
-    application = models.ForeignKey(Application, verbose_name=_("application"), on_delete=models.CASCADE,
-                                    related_name="members")
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="members"
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     position = models.PositiveSmallIntegerField(_("position"))
     name = models.CharField(_("name"), max_length=64)
@@ -172,8 +194,9 @@ class Authorisation(models.Model):
         SCREEN = "screen", _("Signed on screen")
         PAPER = "paper", _("Signed on paper (scan uploaded)")
 
-    member = models.OneToOneField(ApplicationMember, verbose_name=_("member"), on_delete=models.CASCADE,
-                                  related_name="authorisation")
+    member = models.OneToOneField(
+        ApplicationMember, verbose_name=_("member"), on_delete=models.CASCADE, related_name="authorisation"
+    )
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     # The evidence (stack.md): the image, its SHA-256, time, IP, user agent, consent version.
     image = models.BinaryField(_("signature or scan"), editable=False)
@@ -185,8 +208,12 @@ class Authorisation(models.Model):
     consent_version = models.CharField(_("consent text version"), max_length=32)
     otp_verified = models.BooleanField(_("SMS code verified"), default=False)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:

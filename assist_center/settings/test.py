@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 
-from .base import *  # noqa: E402,F403
-from .base import CACHES, STORAGES, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import CACHES, STORAGES, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Manifest storage 404s under live_server; plain storage serves files straight from static/.

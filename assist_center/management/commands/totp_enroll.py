@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--reset", action="store_true", help="Delete the account's existing devices first.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete the account's existing devices first."
+        )
 
     def handle(self, *args: Any, username: str, reset: bool, **options: Any) -> None:
         user = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -41,4 +43,6 @@ class Command(BaseCommand):
         out = io.StringIO()
         qr.print_ascii(out=out, invert=True)
         self.stdout.write(out.getvalue())
-        self.stdout.write("Scan this code with the authenticator app on the user's phone; show it to nobody else.")
+        self.stdout.write(
+            "Scan this code with the authenticator app on the user's phone; show it to nobody else."
+        )
