@@ -1,5 +1,20 @@
 """Public HTML pages of intake (design.md's public contract) and the staff pages next to them."""
 
+from django.urls import URLPattern, URLResolver, path  # noqa: F401
 
+from applications.views import apply as apply_views
+from applications.views import family as family_views
+from applications.views import staff_paper as staff_paper_views
 
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns: list[URLPattern | URLResolver] = [
+    # 救助码 (design.md public contract). The receipt comes first: "receipt" would match <region_code>.
+    path("apply/receipt/", apply_views.apply_receipt, name="apply-receipt"),
+    path("apply/<str:region_code>/", apply_views.apply, name="apply"),
+    # 家庭码 (design.md public contract): the family signing page; the token is the secret.
+    path("family/<str:token>/", family_views.family, name="family"),
+    path(
+        "staff/applications/<int:application_id>/paper/<int:member_id>/",
+        staff_paper_views.staff_paper_upload,
+        name="staff-paper-upload",
+    ),
+]

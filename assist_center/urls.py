@@ -17,6 +17,7 @@ admin.site.site_title = settings.COUNTY_NAME + "联合帮扶中心"
 admin.site.index_title = "工作台"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

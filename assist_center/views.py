@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from assist_center.celery import app as celery_app
+from assist_center.models import Region
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +90,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "error", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The public front page: where to apply, what family members do, where staff sign in."""
+    county = Region.objects.filter(level=Region.Level.COUNTY).only("code").first()
+    return render(request, "home.html", {"county_code": county.code if county else None})

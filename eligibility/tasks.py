@@ -10,10 +10,35 @@ log = structlog.get_logger(__name__)
 
 @shared_task(name="eligibility.tasks.application_verify")
 def application_verify(application_id: int) -> None:
-    """Run the data check of an authorised application.
+    """Run the data check of an authorised application, once.
 
-    Intake queues this through the outbox when an application becomes authorised. The data pool
-    and the rules arrive with the eligibility issue; until then the task records that the check
-    is waiting, so the queue contract is fixed and visible in the worker log.
+    Intake queues this through the outbox when an application becomes authorised. Redelivery
+    (visibility timeout, a killed worker) must not make a second report: the service returns the
+    existing "authorised" report, and this shortcut spares the lock when it plainly exists.
     """
-    log.info("verification.pending_rules", application_id=application_id)
+    from assist_center.errors import ApplicationError
+
+    from .models import VerificationReport
+    from .services.verification import application_verify_run
+
+    trigger = VerificationReport.Trigger.AUTHORISED
+    if VerificationReport.objects.filter(application_id=application_id, trigger=trigger).exists():
+        log.info("verification.already_done", application_id=application_id)
+        return
+    try:
+        report = application_verify_run(application_id=application_id, trigger=trigger)
+    except ApplicationError as exc:
+        # Withdrawn or rejected before the worker got to it: nothing to check, nothing to retry.
+        log.info("verification.skipped", application_id=application_id, status=exc.extra.get("status"))
+        return
+    log.info("verification.report", application_id=application_id, report_id=report.pk)
+
+
+@shared_task(name="eligibility.tasks.pool_import_run")
+def pool_import_run(job_id: int, encoding: str = "") -> None:
+    """Run a queued data-pool import. A redelivered task finds the job claimed and does nothing;
+    a job stuck "running" for over 2 hours (killed worker) is re-queued by an operator in the admin."""
+    from .services.imports import pool_import_run as run
+
+    job = run(job_id=job_id, encoding=encoding)
+    log.info("pool_import.finished", job_id=job_id, status=job.status)

@@ -59,8 +59,9 @@ def main() -> int:
     )
     table = load_pending()
     text = PO.read_text(encoding="utf-8")
+    # "#| msgid" lines (a fuzzy entry's previous text) go together with the fuzzy flag they explain.
     entry = re.compile(
-        r'(?P<flags>#, [^\n]*\n)?msgid "(?P<id>(?:[^"\\]|\\.)*)"\nmsgstr "(?P<str>(?:[^"\\]|\\.)*)"'
+        r'(?P<flags>#, [^\n]*\n)?(?:#\| [^\n]*\n)*msgid "(?P<id>(?:[^"\\]|\\.)*)"\nmsgstr "(?P<str>(?:[^"\\]|\\.)*)"'
     )
     missing: list[str] = []
 
@@ -72,6 +73,10 @@ def main() -> int:
             msgstr, flags = table[msgid], flags.replace("fuzzy, ", "").replace(", fuzzy", "")
             if flags.strip() == "#, fuzzy":
                 flags = ""
+        if msgid and "fuzzy" in flags:
+            # makemessages guessed from a similar message: such guesses are wrong more often than
+            # not ("due date" -> "日期"), so a fuzzy entry counts as untranslated.
+            msgstr, flags = "", ""
         if msgid and not msgstr:
             missing.append(msgid)
         return f'{flags}msgid "{po_escape(msgid)}"\nmsgstr "{po_escape(msgstr)}"'

@@ -109,3 +109,21 @@ def _clear_sms_outbox() -> None:
     from assist_center.sms import backends
 
     backends.outbox.clear()
+
+
+def clear_test_cache() -> None:
+    """Forget this worker's cache keys only; `cache.clear()` would FLUSHDB under the other workers."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters and stamps live in Redis, beyond the rolled-back test database."""
+    clear_test_cache()

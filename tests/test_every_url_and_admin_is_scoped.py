@@ -33,6 +33,17 @@ _STAFF_ACCOUNTS = (
     f"{_ADMIN_SCOPES}::test_staff_accounts_are_the_coordinators_and_superusers_stay_out_of_reach"
 )
 _TOTP = f"{_ADMIN_SCOPES}::test_second_factor_devices_are_for_superusers_only"
+_APP_ADMIN = "tests/applications/test_application_admin.py"
+_REPORT_SCOPE = (
+    "tests/eligibility/test_report_admin.py::"
+    "test_report_pages_are_404_for_another_township_and_read_only_for_a_cadre"
+)
+_IMPORTS_COORDINATOR_ONLY = "tests/eligibility/test_import_admin.py::test_the_import_admin_is_the_coordinators_alone"
+_STAFF_API = "tests/applications/test_staff_api.py"
+_ASSIST_CODE_DOWNLOADS = (
+    "tests/applications/test_assist_codes.py::"
+    "test_a_township_assistant_downloads_own_regions_and_gets_404_for_another_township"
+)
 
 # What proves that each view keeps other scopes' objects out (a 404 for another township's or
 # department's object, a 403/redirect for a role without access). Keys:
@@ -66,6 +77,53 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:auth_user_password_change": _STAFF_ACCOUNTS,
     "admin:otp_totp_totpdevice_config": _TOTP,
     "admin:otp_totp_totpdevice_qrcode": _TOTP,
+    # Intake (issue 3)
+    "staff-paper-upload": (
+        "tests/applications/test_paper_upload.py::test_another_townships_application_is_404_and_a_cadre_gets_403"
+    ),
+    "admin:applications.AssistCode": (
+        "tests/applications/test_assist_codes.py::test_the_assist_code_admin_is_scoped_like_the_regions"
+    ),
+    "admin:applications_assistcode_poster": _ASSIST_CODE_DOWNLOADS,
+    "admin:applications_assistcode_qr_png": _ASSIST_CODE_DOWNLOADS,
+    "admin:applications_assistcode_qr_svg": _ASSIST_CODE_DOWNLOADS,
+    "admin:applications_assistcode_township_posters": _ASSIST_CODE_DOWNLOADS,
+    "admin:applications_assistcode_township_zip": _ASSIST_CODE_DOWNLOADS,
+    "admin:applications.Application": f"{_APP_ADMIN}::test_detail_page_of_another_township_is_404",
+    "admin:applications_application_search": f"{_APP_ADMIN}::test_exact_id_search_does_not_reach_another_township",
+    "admin:applications_application_on_behalf": (
+        "tests/applications/test_on_behalf.py::test_only_a_township_assistant_may_submit_on_behalf"
+    ),
+    "admin:applications_application_form": (
+        f"{_APP_ADMIN}::test_the_form_download_is_404_out_of_scope_or_without_a_form_and_403_for_a_cadre"
+    ),
+    "admin:applications_application_transition": (
+        f"{_APP_ADMIN}::test_transitions_are_404_out_of_scope_and_403_for_a_cadre"
+    ),
+    "admin:applications_application_member_reveal": (
+        f"{_APP_ADMIN}::test_reveal_is_404_out_of_scope_and_403_for_a_cadre"
+    ),
+    "api-applications": f"{_STAFF_API}::test_the_list_is_scoped_and_masked",
+    # Eligibility (issue 4)
+    "admin:eligibility.ImportJob": _IMPORTS_COORDINATOR_ONLY,
+    "admin:eligibility_importjob_upload": _IMPORTS_COORDINATOR_ONLY,
+    "admin:eligibility_importjob_status": _IMPORTS_COORDINATOR_ONLY,
+    "admin:eligibility_importjob_errors": _IMPORTS_COORDINATOR_ONLY,
+    "admin:eligibility.VerificationReport": _REPORT_SCOPE,
+    "admin:eligibility.ItemDecision": "tests/eligibility/test_report_admin.py::test_decisions_list_is_scoped",
+    "admin:eligibility.Standard": "tests/eligibility/test_standards.py::test_standards_are_the_coordinators",
+    "admin:eligibility_verificationreport_for_application": _REPORT_SCOPE,
+    "admin:eligibility_verificationreport_decide": _REPORT_SCOPE,
+    "admin:eligibility_verificationreport_rerun": _REPORT_SCOPE,
+    "admin:eligibility_verificationreport_complete": _REPORT_SCOPE,
+    "admin:eligibility_verificationreport_pdf": _REPORT_SCOPE,
+    "api-application-detail": f"{_STAFF_API}::test_the_detail_is_404_out_of_scope",
+    "api-application-on-behalf": f"{_STAFF_API}::test_on_behalf_is_for_township_assistants_only",
+    "api-application-withdraw": f"{_STAFF_API}::test_transitions_are_404_out_of_scope_and_403_read_only",
+    "api-application-reject": f"{_STAFF_API}::test_transitions_are_404_out_of_scope_and_403_read_only",
+    "api-application-member-reveal": (
+        f"{_STAFF_API}::test_reveal_is_404_out_of_scope_and_403_for_read_only_roles"
+    ),
 }
 
 # Views anyone may reach, each with the reason it is safe.
@@ -73,7 +131,6 @@ PUBLIC: dict[str, str] = {
     "healthz": "load-balancer probe; reports only whether the services answer",
     "api-schema": "OpenAPI schema of the API: describes endpoints, holds no data",
     "api-docs": "browsable docs of that schema, served locally",
-    "api-redoc": "alternative docs of the same schema",
     "api-public-regions": "the region tree, printed on the QR-code posters anyway (PublicAPIView)",
     "set_language": "stores the chosen language in a cookie",
     "admin:login": "the staff login form (django-axes limits attempts)",
@@ -82,6 +139,32 @@ PUBLIC: dict[str, str] = {
     "admin:password_change_done": "confirmation page of the above",
     "admin:jsi18n": "the admin's JavaScript translation catalogue",
     "admin:view_on_site": "redirects to a model's get_absolute_url, whose view applies its own scope",
+    "home": "the public front page: links to the county's application form and the staff login",
+    # Intake (issue 3): the residents' login-free front door.
+    "apply": (
+        "the application form a printed 救助码 opens: login-free by design; reads only the region tree, "
+        "and SMS codes and submissions are rate-limited in the services"
+    ),
+    "apply-receipt": (
+        "shows only the application whose id this browser's own session stored at submission "
+        "(no code or token in the URL); anything else is a 404"
+    ),
+    "family": (
+        "the 家庭码 signing page: the unguessable family token is the capability; it shows masked names "
+        "and signed/missing only, never ID numbers; identification is rate-limited per link and IP"
+    ),
+    "api-public-otp": (
+        "login-free SMS code request; answers the same whether or not the phone is known; limited per "
+        "phone and per IP (PublicAPIView)"
+    ),
+    "api-public-applications": (
+        "the residents' login-free application API; needs a valid SMS code; limited per IP; "
+        "idempotent (PublicAPIView)"
+    ),
+    "api-public-application-status": (
+        "a resident's own status after an SMS code to the applicant's phone; a wrong code, phone or "
+        "receipt all answer the same 404 (PublicAPIView)"
+    ),
 }
 
 # ModelAdmin URL suffixes covered by the ModelAdmin's entry.

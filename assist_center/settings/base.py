@@ -356,6 +356,9 @@ LOGGING = {
         "django_structlog": {"level": LOG_LEVEL},
         # axes announces itself at every start-up; only its warnings matter.
         "axes": {"level": "WARNING"},
+        # WeasyPrint narrates every render step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 DJANGO_STRUCTLOG_CELERY_ENABLED = True

@@ -10,7 +10,16 @@ from .base import CACHES, STORAGES, env
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Manifest storage 404s under live_server; plain storage serves files straight from static/.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ac-test")}}
+# One key space per xdist worker: rate-limit counters and the calendar version stamp must not leak
+# between tests running side by side (they share one Redis).
+CACHES = {
+    "default": {
+        **CACHES["default"],
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ac-test")
+        + "-"
+        + os.environ.get("PYTEST_XDIST_WORKER", "main"),
+    }
+}
 SECURE_SSL_REDIRECT = False
 STAFF_REQUIRE_2FA = False
 SMS_BACKEND = "assist_center.sms.backends.LocmemBackend"

@@ -1,0 +1,114 @@
+"""Data-pool import (issue 4): 1,000,000 CSV rows, against a plain COPY of the same file.
+
+Targets: at least 100,000 rows/s, and at most 3x the seconds of `COPY` of the file into an
+unlogged table of text columns. The framework's ratio assumes smaller is better, so the ratio here
+is our seconds over COPY's seconds; `value` is rows per second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from assist_center.identity import make_id_number
+from bench.framework import Result, benchmark
+
+ROWS = 1_000_000
+CATEGORY = "deposit"
+BANKS = ("中国农业银行三门支行", "中国工商银行", "浙江农商银行", "中国邮政储蓄银行")
+
+
+def sample_file(rows: int = ROWS) -> Path:
+    """Generate the file once (about 70 MB) under var/bench/ and reuse it."""
+    path = Path(settings.BASE_DIR) / "var" / "bench" / f"pool_{CATEGORY}_{rows}.csv"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(4)
+    base = dt.date(1940, 1, 1)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        f.write("id_number,record_id,effective_date,balance,bank\n")
+        for i in range(rows):
+            number = make_id_number(
+                region6="331022",
+                birth=base + dt.timedelta(days=rng.randrange(30000)),
+                seq=rng.randrange(1000),
+            )
+            f.write(
+                f"{number},D{i:08d},2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d},"
+                f"{rng.randrange(0, 10_000_000) / 100:.2f},{BANKS[i % 4]}\n"
+            )
+    tmp.rename(path)
+    return path
+
+
+def _fresh_pool() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM eligibility_poolrecord WHERE category = %s", [CATEGORY])
+        cursor.execute("VACUUM eligibility_poolrecord")
+
+
+def _plain_copy_seconds(path: Path) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TABLE IF EXISTS bench_plain_copy; CREATE UNLOGGED TABLE bench_plain_copy "
+            "(id_number text, record_id text, effective_date text, balance text, bank text)"
+        )
+        start = time.perf_counter()
+        with path.open("rb") as f:
+            cursor.copy_expert("COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+        seconds = time.perf_counter() - start
+        cursor.execute("DROP TABLE bench_plain_copy")
+    return seconds
+
+
+def _import_seconds(path: Path) -> tuple[float, int]:
+    from eligibility.services.imports import pool_import_file
+
+    start = time.perf_counter()
+    job = pool_import_file(actor="bench", category=CATEGORY, path=path)
+    seconds = time.perf_counter() - start
+    assert job.status == "done", job.failure
+    return seconds, job.rows_inserted + job.rows_updated + job.rows_unchanged
+
+
+@benchmark("import_1m_rows_per_s")
+def import_1m() -> Result:
+    path = sample_file()
+    connection.ensure_connection()
+    baseline = min(_plain_copy_seconds(path) for _ in range(2))
+    _fresh_pool()
+    seconds, rows = _import_seconds(path)
+    assert rows == ROWS
+    rate = ROWS / seconds
+    ratio = seconds / baseline
+    return Result(
+        value=round(rate, 1),
+        unit="rows/s",
+        baseline=round(baseline, 3),
+        ratio=round(ratio, 3),
+        target="<= 3x COPY and >= 100k rows/s",
+        ok=ratio <= 3 and rate >= 100_000,
+    )
+
+
+@benchmark("pool_reimport_unchanged_1m_s")
+def reimport_unchanged() -> Result:
+    """The same file again (every row unchanged): seconds, against the same plain COPY."""
+    path = sample_file()
+    baseline = _plain_copy_seconds(path)
+    seconds, _ = _import_seconds(path)
+    return Result(
+        value=round(seconds, 3),
+        unit="s",
+        baseline=round(baseline, 3),
+        ratio=round(seconds / baseline, 3),
+        target="ratio <= 3 (information)",
+        ok=True,
+    )

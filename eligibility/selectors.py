@@ -1,0 +1,54 @@
+"""Reads of verification reports and decisions, scoped to the user through the application's township."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from assist_center.scopes import get_in_scope_or_404, register_scope, scope_households
+
+from .models import ItemDecision, VerificationReport
+
+
+def scope_report_qs(qs: QuerySet[VerificationReport], user: Any) -> QuerySet[VerificationReport]:
+    return scope_households(
+        qs, user, township_field="application__township", village_field="application__village"
+    )
+
+
+def scope_decision_qs(qs: QuerySet[ItemDecision], user: Any) -> QuerySet[ItemDecision]:
+    return scope_households(
+        qs, user, township_field="application__township", village_field="application__village"
+    )
+
+
+register_scope(VerificationReport, scope_report_qs)
+register_scope(ItemDecision, scope_decision_qs)
+
+
+def report_list_visible_to(*, user: Any) -> QuerySet[VerificationReport]:
+    qs = VerificationReport.objects.select_related(
+        "application__township", "application__village", "requested_by"
+    )
+    return scope_report_qs(qs.defer("facts"), user)
+
+
+def report_get(*, user: Any, report_id: int) -> VerificationReport:
+    qs = VerificationReport.objects.select_related(
+        "application__township", "application__village", "requested_by"
+    )
+    return get_in_scope_or_404(qs, user, pk=report_id)
+
+
+def latest_report_visible_to(*, user: Any, application_id: int) -> VerificationReport | None:
+    return (
+        scope_report_qs(VerificationReport.objects.filter(application_id=application_id), user)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def decision_list_visible_to(*, user: Any) -> QuerySet[ItemDecision]:
+    qs = ItemDecision.objects.select_related("application__township", "decided_by", "report")
+    return scope_decision_qs(qs, user)

@@ -1,0 +1,145 @@
+"""The assistant's decision on each item of a verification report, and closing the review.
+
+security.md: any adverse decision is made by a person. The rules only recommend; nothing in the
+system writes a rejection by itself, and a rejection always carries the person's reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application
+from assist_center.audit import audit_record
+from assist_center.errors import ApplicationError, ConflictError
+
+from ..models import ItemDecision, VerificationReport
+from ..rules import ITEMS
+from .verification import application_for_staff
+
+S = Application.Status
+D = ItemDecision.Decision
+MAX_REASON = 1000
+FINAL = (D.APPROVE, D.REJECT)
+
+
+def _bad(field: str, message: Any) -> ApplicationError:
+    return ApplicationError(message, {"fields": {field: str(message)}})
+
+
+def latest_report(application_id: int) -> VerificationReport | None:
+    return (
+        VerificationReport.objects.filter(application_id=application_id)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def latest_decisions(application_id: int) -> dict[str, ItemDecision]:
+    """item -> the newest decision on it (a later decision supersedes an earlier one)."""
+    out: dict[str, ItemDecision] = {}
+    for d in ItemDecision.objects.filter(application_id=application_id).order_by("-decided_at", "-pk"):
+        out.setdefault(d.item, d)
+    return out
+
+
+def approved_items(application_id: int) -> list[str]:
+    """What the referrals issue turns into department referrals."""
+    return sorted(item for item, d in latest_decisions(application_id).items() if d.decision == D.APPROVE)
+
+
+def items_to_decide(application: Application, report: VerificationReport) -> list[str]:
+    """Every item the household asked for, and every item the report found it eligible for."""
+    eligible = {r["item"] for r in report.results if r.get("outcome") == "eligible"}
+    wanted = set(application.needs) | eligible
+    return [item for item in ITEMS if item in wanted]
+
+
+def item_decide(
+    *, actor: Any, application_id: int, item: str, decision: str, reason: str = ""
+) -> ItemDecision:
+    """Record a person's decision on one item: approve, reject (with a reason) or ask for a home visit."""
+    application_for_staff(actor=actor, application_id=application_id)
+    if item not in ITEMS:
+        raise _bad("item", _("Unknown assistance item."))
+    if decision not in D.values:
+        raise _bad("decision", _("Choose approve, reject or home visit."))
+    if not isinstance(reason, str) or "\x00" in reason:
+        raise _bad("reason", _("The reason contains a control character."))
+    reason = reason.strip()
+    if decision == D.REJECT and not reason:
+        raise _bad("reason", _("A rejection needs a reason: the resident is told why."))
+    if len(reason) > MAX_REASON:
+        raise _bad("reason", _("The reason may have at most %(n)d characters.") % {"n": MAX_REASON})
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("village")
+            .defer("form_pdf")
+            .get(pk=application_id)
+        )
+        if application.status != S.UNDER_REVIEW:
+            raise ConflictError(
+                _("Items are decided while the application is under review; it is now “%(status)s”.")
+                % {"status": application.get_status_display()},
+                {"status": application.status},
+            )
+        report = latest_report(application_id)
+        if report is None:
+            raise ConflictError(_("There is no verification report to decide on yet."))
+        previous = latest_decisions(application_id).get(item)
+        made = ItemDecision.objects.create(
+            application=application,
+            report=report,
+            item=item,
+            decision=decision,
+            reason=reason,
+            decided_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="item.decide",
+            subject=application,
+            old={"item": item, "decision": previous.decision} if previous else None,
+            new={"item": item, "decision": decision, "report": report.pk},
+            reason=reason,
+            region=application.village,
+        )
+    return made
+
+
+def application_decide_complete(*, actor: Any, application_id: int) -> Application:
+    """Close the review: every asked-for or eligible item has a final decision (approve or reject).
+
+    A home visit is not final: the item stays open until someone approves or rejects it.
+    """
+    from applications.services.transitions import application_transition
+
+    application_for_staff(actor=actor, application_id=application_id)
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update(of=("self",)).defer("form_pdf").get(pk=application_id)
+        )
+        if application.status != S.UNDER_REVIEW:
+            raise ConflictError(
+                _("Items are decided while the application is under review; it is now “%(status)s”.")
+                % {"status": application.get_status_display()},
+                {"status": application.status},
+            )
+        report = latest_report(application_id)
+        decisions = latest_decisions(application_id)
+        if report is None or not any(d.decision in FINAL for d in decisions.values()):
+            raise ApplicationError(_("Decide at least one item first."))
+        open_items = [
+            i
+            for i in items_to_decide(application, report)
+            if decisions.get(i) is None or decisions[i].decision not in FINAL
+        ]
+        if open_items:
+            raise ApplicationError(
+                _("These items still need a decision: %(items)s.") % {"items": "、".join(open_items)},
+                {"items": open_items},
+            )
+        return application_transition(application_id=application_id, to=S.DECIDED, actor=actor)
