@@ -1,6 +1,6 @@
 """Public HTML pages of intake (design.md's public contract) and the staff pages next to them."""
 
-from django.urls import URLPattern, URLResolver, path  # noqa: F401
+from django.urls import URLPattern, URLResolver, path
 
 from applications.views import apply as apply_views
 from applications.views import family as family_views

@@ -38,7 +38,9 @@ _REPORT_SCOPE = (
     "tests/eligibility/test_report_admin.py::"
     "test_report_pages_are_404_for_another_township_and_read_only_for_a_cadre"
 )
-_IMPORTS_COORDINATOR_ONLY = "tests/eligibility/test_import_admin.py::test_the_import_admin_is_the_coordinators_alone"
+_IMPORTS_COORDINATOR_ONLY = (
+    "tests/eligibility/test_import_admin.py::test_the_import_admin_is_the_coordinators_alone"
+)
 _STAFF_API = "tests/applications/test_staff_api.py"
 _ASSIST_CODE_DOWNLOADS = (
     "tests/applications/test_assist_codes.py::"
@@ -90,7 +92,9 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:applications_assistcode_township_posters": _ASSIST_CODE_DOWNLOADS,
     "admin:applications_assistcode_township_zip": _ASSIST_CODE_DOWNLOADS,
     "admin:applications.Application": f"{_APP_ADMIN}::test_detail_page_of_another_township_is_404",
-    "admin:applications_application_search": f"{_APP_ADMIN}::test_exact_id_search_does_not_reach_another_township",
+    "admin:applications_application_search": (
+        f"{_APP_ADMIN}::test_exact_id_search_does_not_reach_another_township"
+    ),
     "admin:applications_application_on_behalf": (
         "tests/applications/test_on_behalf.py::test_only_a_township_assistant_may_submit_on_behalf"
     ),

@@ -14,10 +14,15 @@ class MonitoringWarning(models.Model):
         ADJUSTED = "adjusted", _("Adjusted")
         EXIT_STARTED = "exit_started", _("Gradual exit started")
 
-    household = models.ForeignKey("applications.Household", verbose_name=_("household"),
-                                  on_delete=models.PROTECT, related_name="warnings")
-    township = models.ForeignKey("assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT,
-                                 related_name="+")
+    household = models.ForeignKey(
+        "applications.Household",
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="warnings",
+    )
+    township = models.ForeignKey(
+        "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+    )
     change = models.CharField(_("change"), max_length=48)
     item = models.CharField(_("assistance item affected"), max_length=32, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict)
@@ -25,8 +30,14 @@ class MonitoringWarning(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     resolution_note = models.TextField(_("resolution note"), blank=True)
     grace_until = models.DateField(_("grace period until"), null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True,
-                                    blank=True, on_delete=models.PROTECT, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     # The same change imported twice raises one warning.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
@@ -49,18 +60,37 @@ class DiscoveryLead(models.Model):
         DISMISSED = "dismissed", _("Dismissed")
 
     person_hash = models.CharField(_("person index"), max_length=64)
-    person = models.ForeignKey("applications.Person", verbose_name=_("person"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
-    township = models.ForeignKey("assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT,
-                                 related_name="+")
+    person = models.ForeignKey(
+        "applications.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    township = models.ForeignKey(
+        "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(_("reason"), max_length=48)
     evidence = models.JSONField(_("evidence"), default=dict)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     dismissed_reason = models.TextField(_("reason for dismissal"), blank=True)
-    application = models.ForeignKey("applications.Application", verbose_name=_("application"), null=True,
-                                    blank=True, on_delete=models.PROTECT, related_name="+")
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True,
-                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -22,8 +22,12 @@ class ImportJob(models.Model):
     upload = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("run by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -59,8 +63,15 @@ class PoolRecord(models.Model):
     data = models.JSONField(_("data"), default=dict)
     # md5 of the canonical data: an unchanged re-import is detected without comparing JSON.
     content_hash = models.CharField(_("content hash"), max_length=32)
-    job = models.ForeignKey(ImportJob, verbose_name=_("last import"), null=True, blank=True,
-                            on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+    job = models.ForeignKey(
+        ImportJob,
+        verbose_name=_("last import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
     updated_at = models.DateTimeField(_("updated at"))
 
     class Meta:

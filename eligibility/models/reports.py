@@ -15,11 +15,21 @@ class VerificationReport(models.Model):
         MANUAL = "manual", _("On demand by staff")
         MONITORING = "monitoring", _("Monitoring re-check")
 
-    application = models.ForeignKey("applications.Application", verbose_name=_("application"),
-                                    on_delete=models.PROTECT, related_name="reports")
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True,
-                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     as_of = models.DateField(_("standards as of"))
     # SHA-256 of the canonical facts and standards the rules saw: same hash, same result.
@@ -46,15 +56,21 @@ class ItemDecision(models.Model):
         REJECT = "reject", _("Reject")
         HOME_VISIT = "home_visit", _("Ask for a home visit")
 
-    application = models.ForeignKey("applications.Application", verbose_name=_("application"),
-                                    on_delete=models.PROTECT, related_name="item_decisions")
-    report = models.ForeignKey(VerificationReport, verbose_name=_("report"), on_delete=models.PROTECT,
-                               related_name="decisions")
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="item_decisions",
+    )
+    report = models.ForeignKey(
+        VerificationReport, verbose_name=_("report"), on_delete=models.PROTECT, related_name="decisions"
+    )
     item = models.CharField(_("assistance item"), max_length=32)
     decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
     reason = models.TextField(_("reason"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"),
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
 
     class Meta:
