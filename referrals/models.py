@@ -1,0 +1,248 @@
+"""One-thing (一件事) cases: one referral per responsible department, with working-day deadlines."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Colour(models.TextChoices):
+    NONE = "none", _("On time")
+    BLUE = "blue", _("Blue: half the time used")
+    YELLOW = "yellow", _("Yellow: due today")
+    RED = "red", _("Red: overdue")
+
+
+class Case(models.Model):
+    """An approved application handled across departments; closes when every referral is finished."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    application = models.OneToOneField(
+        "applications.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="case",
+    )
+    township = models.ForeignKey(
+        "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+    )
+    village = models.ForeignKey(
+        "assist_center.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Working days from the application's submission to closure (the county's figure is 2).
+    working_days_to_close = models.PositiveIntegerField(_("working days to close"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return str(self.application)
+
+
+class Referral(models.Model):
+    """The part of a case handed to one department, with its deadline and warning colour."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be accepted")
+        ACCEPTED = "accepted", _("Accepted")
+        INFO_REQUESTED = "info_requested", _("More information requested")
+        RETURNED = "returned", _("Returned to the centre")
+        COMPLETED = "completed", _("Completed")
+
+    OPEN_STATUSES = (Status.PENDING, Status.ACCEPTED, Status.INFO_REQUESTED)
+
+    class ReturnReason(models.TextChoices):
+        NOT_OURS = "not_ours", _("Not this department's responsibility")
+        MISSING_DOCUMENTS = "missing_documents", _("Documents missing")
+        DUPLICATE = "duplicate", _("Duplicate of another referral")
+        OTHER = "other", _("Other")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals")
+    department = models.ForeignKey(
+        "assist_center.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
+    # Denormalised from the case for scoped lists and the sweep (no join on the hot path).
+    township = models.ForeignKey(
+        "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+    )
+    items = ArrayField(
+        models.CharField(max_length=32), verbose_name=_("assistance items"), default=list, blank=True
+    )
+    # What the department needs to know, and only that (security.md): built by the service.
+    brief = models.JSONField(_("brief"), default=dict)
+    manual = models.BooleanField(_("added by hand"), default=False)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    allotted_days = models.PositiveSmallIntegerField(_("working days allotted"))
+    start_date = models.DateField(_("start date"))
+    due_date = models.DateField(_("due date"))
+    provisional = models.BooleanField(_("provisional deadline"), default=False)
+    paused_since = models.DateField(_("paused since"), null=True, blank=True)
+    paused_days = models.PositiveSmallIntegerField(_("working days paused"), default=0)
+    colour = models.CharField(_("warning"), max_length=8, choices=Colour.choices, default=Colour.NONE)
+    # The day the next colour starts: the sweep reads only referrals whose day has come.
+    next_colour_on = models.DateField(_("next colour on"), null=True, blank=True)
+    return_reason = models.CharField(
+        _("return reason"), max_length=24, choices=ReturnReason.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_colour_on"],
+                name="referral_sweep_idx",
+                condition=models.Q(status__in=["pending", "accepted"]),
+            ),
+            models.Index(fields=["department", "status"], name="referral_department_status_idx"),
+            models.Index(fields=["township", "status"], name="referral_township_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.department}"
+
+
+class ReferralOutcome(models.Model):
+    """What a department decided on one item of its referral."""
+
+    class Period(models.TextChoices):
+        ONCE = "once", _("One-off")
+        MONTHLY = "monthly", _("Monthly")
+        YEARLY = "yearly", _("Yearly")
+
+    referral = models.ForeignKey(
+        Referral, verbose_name=_("referral"), on_delete=models.PROTECT, related_name="outcomes"
+    )
+    item = models.CharField(_("assistance item"), max_length=32)
+    granted = models.BooleanField(_("granted"))
+    benefit_kind = models.CharField(_("benefit"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    period = models.CharField(_("period"), max_length=16, choices=Period.choices, blank=True)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral outcome")
+        verbose_name_plural = _("referral outcomes")
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "item"], name="referral_outcome_once"),
+            models.CheckConstraint(
+                name="referral_outcome_granted_has_amount_or_refusal_has_reason",
+                condition=(
+                    models.Q(granted=True, benefit_kind__gt="") | models.Q(granted=False, reason__gt="")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral} {self.item}"
+
+
+class DeadlineRule(models.Model):
+    """Working days a department has for an item (blank item: the department's default)."""
+
+    department = models.ForeignKey(
+        "assist_center.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    item = models.CharField(_("assistance item"), max_length=32, blank=True)
+    days = models.PositiveSmallIntegerField(_("working days"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        constraints = [models.UniqueConstraint(fields=["department", "item"], name="deadline_rule_once")]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.item or '*'}: {self.days}"
+
+
+class Notification(models.Model):
+    """A colour change told to a department (and red also to the coordinator): each exactly once."""
+
+    class Audience(models.TextChoices):
+        DEPARTMENT = "department", _("Department")
+        COORDINATOR = "coordinator", _("County coordinator")
+
+    referral = models.ForeignKey(
+        Referral, verbose_name=_("referral"), on_delete=models.PROTECT, related_name="notifications"
+    )
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
+    department = models.ForeignKey(
+        "assist_center.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    colour = models.CharField(_("warning"), max_length=8, choices=Colour.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        constraints = [
+            # Two sweeps, two beats or a task delivered twice: the second insert is a no-op.
+            models.UniqueConstraint(fields=["referral", "colour", "audience"], name="notification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral} {self.colour}"
+
+
+class OutsidePolicyNeed(models.Model):
+    """A need no assistance item covers, kept on the case for the charity board (公益谷)."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="outside_needs"
+    )
+    township = models.ForeignKey(
+        "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("need"))
+    publish_consent = models.BooleanField(_("publication consented"))
+    share_consent = models.BooleanField(_("sharing consented"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outside-policy need")
+        verbose_name_plural = _("outside-policy needs")
+
+    def __str__(self) -> str:
+        return self.text[:30]
