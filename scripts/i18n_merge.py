@@ -61,7 +61,7 @@ def main() -> int:
     text = PO.read_text(encoding="utf-8")
     # "#| msgid" lines (a fuzzy entry's previous text) go together with the fuzzy flag they explain.
     entry = re.compile(
-        r'(?P<flags>#, [^\n]*\n)?(?:#\| [^\n]*\n)*'
+        r"(?P<flags>#, [^\n]*\n)?(?:#\| [^\n]*\n)*"
         r'msgid "(?P<id>(?:[^"\\]|\\.)*)"\nmsgstr "(?P<str>(?:[^"\\]|\\.)*)"'
     )
     missing: list[str] = []
