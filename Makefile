@@ -42,7 +42,7 @@ run: debs seed
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile
 
 test: install debs services messages
-	CI=$${CI:-} $(BIN)/pytest -n 2 --dist loadgroup -q
+	DJANGO_SETTINGS_MODULE=assist_center.settings.test $(BIN)/pytest -n 2 --dist loadgroup -q
 
 lint: install
 	$(BIN)/ruff check .
