@@ -42,3 +42,18 @@ def pool_import_run(job_id: int, encoding: str = "") -> None:
 
     job = run(job_id=job_id, encoding=encoding)
     log.info("pool_import.finished", job_id=job_id, status=job.status)
+
+
+@shared_task(name="eligibility.tasks.monitoring_after_import")
+def monitoring_after_import(job_id: int) -> None:
+    """Warn about changes to enrolled households and find leads outside the rolls, after an import.
+
+    Queued by the import service when a job is done. Idempotent: warnings and leads carry dedupe
+    keys, so a redelivered task creates nothing new.
+    """
+    from .services.discovery import discovery_scan
+    from .services.monitoring import monitoring_after_import as monitor
+
+    summary = monitor(job_id=job_id)
+    leads = discovery_scan(job_id=job_id)
+    log.info("monitoring.after_import", job_id=job_id, warnings=summary.warnings_created, leads=leads)

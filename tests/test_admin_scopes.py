@@ -46,6 +46,8 @@ CHANGELIST_VIEWERS: dict[str, set[str]] = {
     "eligibility.Standard": COORDINATOR_ONLY,
     "eligibility.VerificationReport": REGIONAL,
     "eligibility.ItemDecision": REGIONAL,
+    "eligibility.MonitoringWarning": REGIONAL,
+    "eligibility.DiscoveryLead": REGIONAL,
     "charity.Organisation": COORDINATOR_ONLY,
     "axes.AccessAttempt": COORDINATOR_ONLY,
     "axes.AccessLog": COORDINATOR_ONLY,

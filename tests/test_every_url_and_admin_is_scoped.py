@@ -34,6 +34,13 @@ _STAFF_ACCOUNTS = (
 )
 _TOTP = f"{_ADMIN_SCOPES}::test_second_factor_devices_are_for_superusers_only"
 _APP_ADMIN = "tests/applications/test_application_admin.py"
+_MONITORING_ADMIN = "tests/eligibility/test_monitoring_admin.py"
+_WARNING_SCOPE = f"{_MONITORING_ADMIN}::test_warning_pages_are_404_for_another_township_and_read_only_for_a_cadre"
+_WHATIF_SCOPE = f"{_MONITORING_ADMIN}::test_the_what_if_page_is_the_coordinators_with_a_table_and_a_download"
+_LEAD_SCOPE = (
+    f"{_MONITORING_ADMIN}::"
+    "test_lead_pages_are_404_for_another_township_and_403_for_a_cadre_or_a_coordinators_convert"
+)
 _REPORT_SCOPE = (
     "tests/eligibility/test_report_admin.py::"
     "test_report_pages_are_404_for_another_township_and_read_only_for_a_cadre"
@@ -114,6 +121,12 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:eligibility_importjob_status": _IMPORTS_COORDINATOR_ONLY,
     "admin:eligibility_importjob_errors": _IMPORTS_COORDINATOR_ONLY,
     "admin:eligibility.VerificationReport": _REPORT_SCOPE,
+    "admin:eligibility.MonitoringWarning": _WARNING_SCOPE,
+    "admin:eligibility_monitoringwarning_resolve": _WARNING_SCOPE,
+    "admin:eligibility_monitoringwarning_whatif": _WHATIF_SCOPE,
+    "admin:eligibility_monitoringwarning_whatif_csv": _WHATIF_SCOPE,
+    "admin:eligibility.DiscoveryLead": _LEAD_SCOPE,
+    "admin:eligibility_discoverylead_handle": _LEAD_SCOPE,
     "admin:eligibility.ItemDecision": "tests/eligibility/test_report_admin.py::test_decisions_list_is_scoped",
     "admin:eligibility.Standard": "tests/eligibility/test_standards.py::test_standards_are_the_coordinators",
     "admin:eligibility_verificationreport_for_application": _REPORT_SCOPE,

@@ -23,7 +23,7 @@ from assist_center.admin.base import ScopedModelAdmin
 from assist_center.models import Region, Role
 from assist_center.scopes import scope_regions
 
-from .assist_codes import (
+from ..assist_codes import (
     assist_code_url,
     assist_codes_zip,
     poster_pdf,
@@ -33,8 +33,8 @@ from .assist_codes import (
     safe_filename,
     township_batch,
 )
-from .models import AssistCode
-from .pdf import attachment_response
+from ..models import AssistCode
+from ..pdf import attachment_response
 
 # One PDF render holds a worker for about 50 ms a page: a whole county's villages fit, a
 # runaway selection of thousands does not.

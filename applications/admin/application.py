@@ -1,13 +1,8 @@
-"""Admin of households, persons and applications: scoped to the user's township or village, PII masked.
-
-A person's full ID number or phone never reaches the browser from these pages; it appears only on
-the reveal page, after a reason, through assist_center.services.person_reveal (audited).
-"""
+"""Admin of applications: scoped, masked, searchable by exact ID number through the blind index."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from typing import Any
 
@@ -16,9 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
@@ -27,242 +21,24 @@ from django.utils.translation import gettext_lazy as _
 
 from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedModelAdmin, user_has_role
 from assist_center.errors import ApplicationError
-from assist_center.models import AuditEvent, Region, Role
-from assist_center.phones import mask_phone
-from assist_center.pii import id_number_index, mask_id_number
+from assist_center.models import AuditEvent, Region
+from assist_center.pii import id_number_index
 from assist_center.scopes import can_reveal_pii
-from assist_center.services import person_reveal
 
-from . import selectors
-from .assist_codes import family_url, qr_svg
-from .models import Application, ApplicationMember, Authorisation, Household, NeedItem, Person
-from .pdf import application_form_response
-from .services.staff import application_form_download, application_member_reveal, can_download_form
-from .views.on_behalf import can_submit_on_behalf, on_behalf_page
-
-EDITOR_ROLES = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
-# Never a form field, never a column: only masks and the audited reveal show these.
-PII_FIELDS = ("id_number", "id_number_hash", "phone", "phone_hash")
-
-
-def masked_id_number(obj: Person) -> str:
-    return mask_id_number(obj.id_number) if obj.id_number else "-"
-
-
-def masked_phone(obj: Person) -> str:
-    return mask_phone(obj.phone) if obj.phone else "-"
-
-
-class _MaskedColumns:
-    @admin.display(description=_("ID number"))
-    def masked_id_number(self, obj: Person) -> str:
-        return masked_id_number(obj)
-
-    @admin.display(description=_("phone"))
-    def masked_phone(self, obj: Person) -> str:
-        return masked_phone(obj)
-
-
-# --- households ------------------------------------------------------------------------------
-
-
-class PersonInline(_MaskedColumns, ScopedInlineMixin, admin.TabularInline):
-    """Members of a household, read-only and masked; a member is edited on its own page."""
-
-    model = Person
-    fields = ("name", "relation", "birth_date", "masked_id_number", "masked_phone")
-    readonly_fields = fields
-    exclude = PII_FIELDS
-    extra = 0
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-
-class HouseholdForm(forms.ModelForm):
-    class Meta:
-        model = Household
-        fields = ("village", "address")
-
-
-@admin.register(Household)
-class HouseholdAdmin(ScopedModelAdmin):
-    form = HouseholdForm
-    viewer_roles = REGIONAL_ROLES
-    editor_roles = EDITOR_ROLES
-    inlines = (PersonInline,)
-    list_display = ("id", "village", "township", "address", "member_count", "is_enrolled")
-    # Explicit: Meta.ordering is dropped once the member count adds a GROUP BY.
-    ordering = ("id",)
-    list_select_related = ("village", "township")
-    list_filter = (
-        "is_enrolled",
-        ("township", RelatedOnlyFieldListFilter),
-        ("village", RelatedOnlyFieldListFilter),
-    )
-    search_fields = ("address", "village__name")
-    fields = ("village", "address", "is_enrolled")
-    # Enrolment is a decision with its own service and audit trail, not a checkbox.
-    readonly_fields = ("is_enrolled",)
-
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
-        return selectors.scope_household_qs(qs, request.user)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        # One COUNT per page, not per row.
-        return super().get_queryset(request).annotate(member_count=Count("members"))
-
-    @admin.display(description=_("members"), ordering="member_count")
-    def member_count(self, obj: Any) -> int:
-        return int(getattr(obj, "member_count", 0))
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "village":
-            kwargs["queryset"] = self.related_choices(request, Region).filter(level=Region.Level.VILLAGE)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # The township is denormalised from the village (see Household); it is never typed in.
-        obj.township_id = obj.village.township_id
-        super().save_model(request, obj, form, change)
-
-    def audit_region(self, obj: Model) -> Region | None:
-        return obj.village if isinstance(obj, Household) else None
-
-
-# --- persons ---------------------------------------------------------------------------------
-
-REVEAL_LABELS = {"id_number": _("ID number"), "phone": _("phone")}
-
-REVEAL_TEMPLATE_SOURCE = """{% extends "admin/base_site.html" %}
-{% block breadcrumbs %}<div class="breadcrumbs"><a href="{% url 'admin:index' %}">{{ home_label }}</a>
-&rsaquo; <a href="{{ changelist_url }}">{{ opts.verbose_name_plural|capfirst }}</a>
-&rsaquo; <a href="{{ change_url }}">{{ original }}</a> &rsaquo; {{ title }}</div>{% endblock %}
-{% block content %}<div id="content-main">
-{% if value is not None %}
-<p>{{ field_label }}: <strong id="revealed-value">{{ value|default:"-" }}</strong></p>
-<p class="help">{{ once_note }}</p>
-<p><a href="{{ change_url }}">{{ back_label }}</a></p>
-{% else %}
-<p class="help">{{ reveal_note }}</p>
-<form method="post">{% csrf_token %}{{ form.as_p }}
-<input type="submit" class="default" value="{{ submit_label }}"></form>
-{% endif %}
-</div>{% endblock %}"""
-
-
-@functools.cache
-def reveal_template() -> Any:
-    # Built on first use: the template engines are not configured while the admin is autodiscovered.
-    return engines["django"].from_string(REVEAL_TEMPLATE_SOURCE)
-
-
-class RevealForm(forms.Form):
-    field = forms.ChoiceField(label=_("value"), choices=())
-    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, fields: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [(f, REVEAL_LABELS[f]) for f in fields]  # type: ignore[attr-defined]
-
-
-@admin.register(Person)
-class PersonAdmin(_MaskedColumns, ScopedModelAdmin):
-    viewer_roles = REGIONAL_ROLES
-    editor_roles = EDITOR_ROLES
-    # Persons enter through the application form, which validates the ID number and consents.
-    adder_roles = ()
-    list_display = ("name", "village", "relation", "masked_id_number", "masked_phone")
-    list_select_related = ("household__village",)
-    list_filter = ("relation",)
-    # Search by name only: an ID number or phone typed here would end up in the URL (?q=).
-    search_fields = ("name",)
-    fields = (
-        "household",
-        "name",
-        "sex",
-        "birth_date",
-        "relation",
-        "document_type",
-        "masked_id_number",
-        "masked_phone",
-        "reveal_link",
-    )
-    readonly_fields = ("household", "document_type", "masked_id_number", "masked_phone", "reveal_link")
-    exclude = PII_FIELDS
-
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
-        return selectors.scope_person_qs(qs, request.user)
-
-    @admin.display(description=_("village"), ordering="household__village__code")
-    def village(self, obj: Person) -> str:
-        return str(obj.household.village)
-
-    @admin.display(description=_("reveal"))
-    def reveal_link(self, obj: Person) -> str:
-        if obj.pk is None:
-            return "-"
-        url = reverse("admin:applications_person_reveal", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Reveal the full value (audited)"))
-
-    def audit_region(self, obj: Model) -> Region | None:
-        return obj.household.village if isinstance(obj, Person) else None
-
-    def get_urls(self) -> list[URLPattern]:
-        custom = [
-            path(
-                "<path:object_id>/reveal/",
-                self.admin_site.admin_view(self.reveal_view),
-                name="applications_person_reveal",
-            )
-        ]
-        return custom + super().get_urls()
-
-    def revealable_fields(self, request: HttpRequest, obj: Person) -> list[str]:
-        village = obj.household.village
-        return [f for f in ("id_number", "phone") if can_reveal_pii(request.user, village, f)]  # type: ignore[arg-type]
-
-    def reveal_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Ask for a reason, then show the full value once; the service writes the audit event."""
-        obj: Person = self.get_object(request, unquote(object_id))  # Http404 when out of scope
-        allowed = self.revealable_fields(request, obj)
-        if not allowed:
-            raise PermissionDenied
-        form = RevealForm(request.POST if request.method == "POST" else None, fields=allowed)
-        value: str | None = None
-        field = ""
-        if request.method == "POST" and form.is_valid():
-            field = form.cleaned_data["field"]
-            try:
-                value = person_reveal(
-                    actor=request.user, person_id=obj.pk, field=field, reason=form.cleaned_data["reason"]
-                )
-            except ApplicationError as exc:
-                form.add_error("reason", str(exc.message))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Reveal personal data"),
-            "opts": self.opts,
-            "original": obj,
-            "form": form,
-            "value": value,
-            "field_label": REVEAL_LABELS.get(field, ""),
-            "home_label": _("Home"),
-            "changelist_url": reverse("admin:applications_person_changelist"),
-            "change_url": reverse("admin:applications_person_change", args=[obj.pk]),
-            "reveal_note": _(
-                "The full value is shown once. Your name, the time and the reason are recorded."
-            ),
-            "once_note": _("This view has been recorded in the audit log."),
-            "back_label": _("Back"),
-            "submit_label": _("Reveal"),
-        }
-        return TemplateResponse(request, reveal_template(), context)
-
+from .. import selectors
+from ..assist_codes import family_url, qr_svg
+from ..models import Application, ApplicationMember, Authorisation, NeedItem
+from ..pdf import application_form_response
+from ..services.staff import application_form_download, application_member_reveal, can_download_form
+from ..views.on_behalf import can_submit_on_behalf, on_behalf_page
+from .common import (
+    EDITOR_ROLES,
+    PII_FIELDS,
+    REVEAL_LABELS,
+    REVEAL_TEMPLATE,
+    RevealForm,
+    _MaskedColumns,
+)
 
 # --- applications ----------------------------------------------------------------------------
 
@@ -710,7 +486,7 @@ class ApplicationAdmin(ScopedModelAdmin):
             raise Http404
         if not self.can_act(request, obj):
             raise PermissionDenied
-        from .services.transitions import application_transition
+        from ..services.transitions import application_transition
 
         change_url = reverse("admin:applications_application_change", args=[obj.pk])
         form = TransitionForm(request.POST if request.method == "POST" else None)
@@ -780,12 +556,8 @@ class ApplicationAdmin(ScopedModelAdmin):
             "back_label": _("Back"),
             "submit_label": _("Reveal"),
         }
-        return TemplateResponse(request, reveal_template(), context)
+        return TemplateResponse(request, REVEAL_TEMPLATE, context)
 
     def on_behalf_view(self, request: HttpRequest) -> HttpResponse:
         context = {**self.admin_site.each_context(request), "opts": self.opts}
         return on_behalf_page(request, context=context)
-
-
-# Registered from its own module (assist codes engineer); kept last so the models above load first.
-from . import admin_assist_codes  # noqa: F401,E402

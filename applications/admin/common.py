@@ -1,0 +1,51 @@
+"""Masked columns and the reveal form, shared by the person and application admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from assist_center.models import Role
+from assist_center.phones import mask_phone
+from assist_center.pii import mask_id_number
+
+from ..models import Person
+
+EDITOR_ROLES = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
+# Never a form field, never a column: only masks and the audited reveal show these.
+PII_FIELDS = ("id_number", "id_number_hash", "phone", "phone_hash")
+
+
+def masked_id_number(obj: Person) -> str:
+    return mask_id_number(obj.id_number) if obj.id_number else "-"
+
+
+def masked_phone(obj: Person) -> str:
+    return mask_phone(obj.phone) if obj.phone else "-"
+
+
+class _MaskedColumns:
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj: Person) -> str:
+        return masked_id_number(obj)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Person) -> str:
+        return masked_phone(obj)
+
+
+# The audited reveal page (applications.admin): shows the value once, after a reason.
+REVEAL_TEMPLATE = "admin/applications/reveal.html"
+REVEAL_LABELS = {"id_number": _("ID number"), "phone": _("phone")}
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(label=_("value"), choices=())
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, fields: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = [(f, REVEAL_LABELS[f]) for f in fields]  # type: ignore[attr-defined]
