@@ -193,7 +193,7 @@ def test_an_assistant_turns_a_lead_into_an_on_behalf_application(lead: Discovery
 def test_a_coordinator_may_not_submit_on_behalf(lead: DiscoveryLead, personas: Any) -> None:
     with pytest.raises(ApplicationError) as refused:
         lead_convert(actor=personas.coordinator, lead_id=lead.pk)
-    assert refused.value.status == 403 and "township assistant" in str(refused.value.message)
+    assert refused.value.status == 403 and "民政助理员" in str(refused.value.message)
     assert not Application.objects.exists()
 
 
