@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular import openapi
 from rest_framework import exceptions, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -61,6 +62,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         err_detail: Any = getattr(exc, "detail", None)
         response.data = {"message": str(err_detail) if err_detail is not None else str(exc), "extra": {}}
     return response
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Name the nested Input/OutputSerializer of each view after the view in the OpenAPI schema.
+
+    House style nests plain `InputSerializer` classes in every `<Entity><Action>Api`; without this
+    they would all become one "Input" component and the schema would describe the wrong bodies.
+    """
+
+    def get_serializer_name(self, serializer: Any, direction: Any) -> str:
+        cls = serializer.__class__
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            return outer.rpartition(".")[2].removesuffix("Api") + inner
+        return str(cls.__name__)
 
 
 class ScopedAPIView(APIView):

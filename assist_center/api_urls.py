@@ -5,4 +5,5 @@ from . import apis
 urlpatterns = [
     path("public/regions/", apis.RegionListApi.as_view(), name="api-public-regions"),
     path("", include("applications.api_urls")),
+    path("", include("referrals.api_urls")),
 ]

@@ -2,8 +2,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from .scopes import is_county_wide
+from .models import Role
+from .scopes import is_county_wide, role_of
+
+# Staff pages outside the admin, linked from the admin header for the roles that work there.
+STAFF_LINKS = (
+    (
+        _("Referral workbench"),
+        "workbench",
+        (Role.DEPARTMENT_STAFF, Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR),
+    ),
+    (_("Centre queue"), "centre-queue", (Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)),
+    (_("Statistics"), "centre-stats", (Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)),
+)
 
 
 def site(request: HttpRequest) -> dict[str, object]:
@@ -14,4 +28,7 @@ def site(request: HttpRequest) -> dict[str, object]:
         from .workdays import unconfirmed_next_year_warning
 
         ctx["calendar_warning"] = unconfirmed_next_year_warning()
+    if request.path.startswith("/admin/") or request.path.startswith("/staff/"):
+        role = role_of(request.user)
+        ctx["staff_links"] = [(label, reverse(name)) for label, name, roles in STAFF_LINKS if role in roles]
     return ctx

@@ -28,6 +28,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The root URLconf composes the apps; nothing else in assist_center imports them.
     path("", include("applications.urls")),
+    path("", include("referrals.urls")),
 ]
 
 handler404 = "assist_center.error_views.not_found"

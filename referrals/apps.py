@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        # design.md, "Layering": eligibility cannot import referrals, so the decision service calls
+        # the "application_decided" hook and referrals registers what it does here.
+        from assist_center import hooks
+
+        from .services.cases import on_application_decided
+
+        hooks.register("application_decided", on_application_decided)
+        # The scopes of the referrals models (assist_center.scopes registry).
+        from . import selectors  # noqa: F401

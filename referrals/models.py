@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from assist_center.pii import EncryptedTextField
+
 
 class Colour(models.TextChoices):
     NONE = "none", _("On time")
@@ -62,8 +64,14 @@ class Referral(models.Model):
         INFO_REQUESTED = "info_requested", _("More information requested")
         RETURNED = "returned", _("Returned to the centre")
         COMPLETED = "completed", _("Completed")
+        # Withdrawn by the centre: reassigned to another department, or not needed after a return.
+        CANCELLED = "cancelled", _("Cancelled by the centre")
 
     OPEN_STATUSES = (Status.PENDING, Status.ACCEPTED, Status.INFO_REQUESTED)
+    # The clock runs (and colours move) only in these; info_requested is paused.
+    CLOCK_STATUSES = (Status.PENDING, Status.ACCEPTED)
+    # A case closes when every referral is in one of these.
+    FINISHED_STATUSES = (Status.COMPLETED, Status.CANCELLED)
 
     class ReturnReason(models.TextChoices):
         NOT_OURS = "not_ours", _("Not this department's responsibility")
@@ -72,15 +80,23 @@ class Referral(models.Model):
         OTHER = "other", _("Other")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals")
+    # No single-column indexes on department and township: the (department, status) and
+    # (township, status) indexes serve those lookups, and every index is one more write on each
+    # colour change of the sweep (bench sweep_100k_s).
     department = models.ForeignKey(
         "assist_center.Department",
         verbose_name=_("department"),
         on_delete=models.PROTECT,
         related_name="referrals",
+        db_index=False,
     )
     # Denormalised from the case for scoped lists and the sweep (no join on the hot path).
     township = models.ForeignKey(
-        "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+        "assist_center.Region",
+        verbose_name=_("township"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     items = ArrayField(
         models.CharField(max_length=32), verbose_name=_("assistance items"), default=list, blank=True
@@ -103,6 +119,7 @@ class Referral(models.Model):
         _("return reason"), max_length=24, choices=ReturnReason.choices, blank=True
     )
     note = models.TextField(_("note"), blank=True)
+    # Unindexed: never searched by, and staff accounts are deactivated, never deleted.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -110,6 +127,7 @@ class Referral(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
@@ -197,8 +215,13 @@ class Notification(models.Model):
         DEPARTMENT = "department", _("Department")
         COORDINATOR = "coordinator", _("County coordinator")
 
+    # The unique (referral, colour, audience) index serves lookups by referral.
     referral = models.ForeignKey(
-        Referral, verbose_name=_("referral"), on_delete=models.PROTECT, related_name="notifications"
+        Referral,
+        verbose_name=_("referral"),
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
     )
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
     department = models.ForeignKey(
@@ -246,3 +269,32 @@ class OutsidePolicyNeed(models.Model):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+
+class DepartmentContact(models.Model):
+    """A phone that receives a department's deadline-warning SMS (a duty phone or a clerk's mobile).
+
+    StaffProfile carries no phone, so the warning SMS goes to the numbers listed here; a department
+    without one sees its warnings in the workbench only. None are seeded.
+    """
+
+    department = models.ForeignKey(
+        "assist_center.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    label = models.CharField(_("label"), max_length=64, blank=True)
+    phone = EncryptedTextField(_("phone"))
+    phone_hash = models.CharField(_("phone index"), max_length=64, db_index=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("department warning contact")
+        verbose_name_plural = _("department warning contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "phone_hash"], name="department_contact_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.label}".strip()

@@ -34,8 +34,15 @@ _STAFF_ACCOUNTS = (
 )
 _TOTP = f"{_ADMIN_SCOPES}::test_second_factor_devices_are_for_superusers_only"
 _APP_ADMIN = "tests/applications/test_application_admin.py"
+_RA = "tests/referrals/test_referral_admin.py"
+_RAPI = "tests/referrals/test_referral_api.py::test_another_departments_referral_is_404_everywhere_in_the_api"
+_WB = "tests/referrals/test_workbench.py"
+_WB_404 = f"{_WB}::test_another_departments_referral_is_404_on_every_page_and_action"
+_CENTRE = "tests/referrals/test_centre_views.py"
 _MONITORING_ADMIN = "tests/eligibility/test_monitoring_admin.py"
-_WARNING_SCOPE = f"{_MONITORING_ADMIN}::test_warning_pages_are_404_for_another_township_and_read_only_for_a_cadre"
+_WARNING_SCOPE = (
+    f"{_MONITORING_ADMIN}::test_warning_pages_are_404_for_another_township_and_read_only_for_a_cadre"
+)
 _WHATIF_SCOPE = f"{_MONITORING_ADMIN}::test_the_what_if_page_is_the_coordinators_with_a_table_and_a_download"
 _LEAD_SCOPE = (
     f"{_MONITORING_ADMIN}::"
@@ -121,6 +128,40 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:eligibility_importjob_status": _IMPORTS_COORDINATOR_ONLY,
     "admin:eligibility_importjob_errors": _IMPORTS_COORDINATOR_ONLY,
     "admin:eligibility.VerificationReport": _REPORT_SCOPE,
+    # Referrals (issue 5)
+    "admin:referrals.Case": f"{_RA}::test_another_departments_referral_is_404_in_the_admin",
+    "admin:referrals.Referral": f"{_RA}::test_another_departments_referral_is_404_in_the_admin",
+    "admin:referrals.Notification": f"{_RA}::test_notifications_are_scoped_and_read_only",
+    "admin:referrals.OutsidePolicyNeed": f"{_RA}::test_outside_policy_needs_are_the_townships",
+    "admin:referrals.DeadlineRule": f"{_RA}::test_deadline_rules_are_the_coordinators",
+    "admin:referrals.DepartmentContact": (
+        f"{_RA}::test_warning_contacts_are_the_coordinators_and_shown_masked"
+    ),
+    "api-referrals": (
+        "tests/referrals/test_referral_api.py::test_the_list_is_scoped_per_department_and_township"
+    ),
+    "api-referral-detail": _RAPI,
+    "api-referral-accept": _RAPI,
+    "api-referral-request-info": _RAPI,
+    "api-referral-answer-info": _RAPI,
+    "api-referral-return": _RAPI,
+    "api-referral-complete": _RAPI,
+    "api-referral-reassign": _RAPI,
+    "api-referral-extend": _RAPI,
+    "api-referral-cancel": _RAPI,
+    "api-case-referral-add": _RAPI,
+    "workbench": f"{_WB}::test_department_staff_see_only_their_departments_referrals",
+    "workbench-referral": _WB_404,
+    "workbench-referral-accept": _WB_404,
+    "workbench-referral-request-info": _WB_404,
+    "workbench-referral-answer-info": _WB_404,
+    "workbench-referral-return": _WB_404,
+    "workbench-referral-complete": _WB_404,
+    "workbench-referral-reassign": _WB_404,
+    "workbench-referral-extend": _WB_404,
+    "workbench-referral-cancel": f"{_WB}::test_read_only_centre_roles_get_403_on_department_actions",
+    "centre-queue": f"{_CENTRE}::test_a_township_assistant_sees_only_their_townships_part_of_the_queue",
+    "centre-stats": f"{_CENTRE}::test_statistics_per_case_against_the_two_day_figure",
     "admin:eligibility.MonitoringWarning": _WARNING_SCOPE,
     "admin:eligibility_monitoringwarning_resolve": _WARNING_SCOPE,
     "admin:eligibility_monitoringwarning_whatif": _WHATIF_SCOPE,

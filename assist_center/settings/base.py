@@ -259,7 +259,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "assist_center.api.AutoSchema",
     "EXCEPTION_HANDLER": "assist_center.api.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -276,6 +276,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "applications.models.Application.Status",
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "CaseStatusEnum": "referrals.models.Case.Status",
+        "ImportJobStatusEnum": "eligibility.models.ImportJob.Status",
+    },
 }
 
 # Celery: JSON only, no result backend (outcomes live in the app's tables).
@@ -307,6 +314,9 @@ CELERY_BEAT_SCHEDULE = {
     # Retry SMS that failed with a temporary error, with backoff recorded on each row.
     "sms-retry": {"task": "assist_center.tasks.sms_retry_due", "schedule": 60.0},
     # The State Council publishes next year's holidays in Nov/Dec: remind staff to confirm it.
+    # Referral colours change at 00:00 Asia/Shanghai; 5 minutes bounds the delay after midnight or a
+    # worker outage. Idempotent and advisory-locked: two beats or a redelivered task change nothing twice.
+    "referral-colour-sweep": {"task": "referrals.tasks.colour_sweep", "schedule": 300.0},
     "calendar-check": {
         "task": "assist_center.tasks.calendar_check_next_year",
         "schedule": crontab(hour=8, minute=0),
@@ -327,6 +337,12 @@ SMS_TENCENT_REGION = env.str("SMS_TENCENT_REGION", default="ap-guangzhou")
 # Provider template ids keyed by our template code, e.g. "otp=SMS_123,case_closed=SMS_456".
 SMS_TEMPLATE_IDS = env.dict("SMS_TEMPLATE_IDS", default={})
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+
+# Referral warnings (issue 5): blue when the working days left r <= n * fraction; yellow when
+# r <= REFERRAL_YELLOW_DAYS_LEFT; red after the due date. Default deadline in working days.
+REFERRAL_BLUE_FRACTION = env.float("REFERRAL_BLUE_FRACTION", default=0.5)
+REFERRAL_YELLOW_DAYS_LEFT = env.int("REFERRAL_YELLOW_DAYS_LEFT", default=0)
+REFERRAL_DEFAULT_DAYS = env.int("REFERRAL_DEFAULT_DAYS", default=2)
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 

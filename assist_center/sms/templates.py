@@ -41,6 +41,18 @@ TEMPLATES: dict[str, SmsTemplate] = {
             "deadline_warning", ("colour", "count"), "您有{count}件帮扶事项处于{colour}预警，请及时办理。"
         ),
         SmsTemplate("family_invite", ("url",), "您的家人正在申请社会救助，需要您核对身份并签字授权：{url}"),
+        # Referrals (issue 5): the closure SMS naming the granted items only (no amounts, no IDs).
+        SmsTemplate(
+            "case_closed_summary",
+            ("receipt", "granted", "url"),
+            "您的救助申请（回执号{receipt}）已办结，已获批：{granted}。本户幸福清单和满意度评价请查看：{url}",
+        ),
+        # Referrals (issue 5): one SMS per department contact and sweep, counting new warnings.
+        SmsTemplate(
+            "deadline_summary",
+            ("red", "yellow", "blue"),
+            "您单位有新的帮扶事项预警：红色{red}件、黄色{yellow}件、蓝色{blue}件，请登录工作台及时办理。",
+        ),
     )
 }
 

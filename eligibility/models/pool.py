@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import HashIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -55,14 +56,18 @@ class ImportJob(models.Model):
 class PoolRecord(models.Model):
     """One source record. Raw rows skip history (stack.md): ImportJob and monitoring track changes."""
 
-    category = models.CharField(_("record category"), max_length=48)
+    # Keys compare bytewise ("C"): they are codes and hex digests, and the database's default
+    # locale collation makes every index comparison a strcoll call (issue 4's import target).
+    category = models.CharField(_("record category"), max_length=48, db_collation="C")
     department = models.CharField(_("source department"), max_length=32)
-    source_record_id = models.CharField(_("source record id"), max_length=64)
-    person_hash = models.CharField(_("person index"), max_length=64)
+    source_record_id = models.CharField(_("source record id"), max_length=64, db_collation="C")
+    person_hash = models.CharField(_("person index"), max_length=64, db_collation="C")
     effective_date = models.DateField(_("effective date"))
     data = models.JSONField(_("data"), default=dict)
     # md5 of the canonical data: an unchanged re-import is detected without comparing JSON.
     content_hash = models.CharField(_("content hash"), max_length=32)
+    # The job that last inserted or changed the row: monitoring reads "rows of job N" through
+    # pool_job_idx, so the FK's own index (a second copy of it) is not created.
     job = models.ForeignKey(
         ImportJob,
         verbose_name=_("last import"),
@@ -71,6 +76,7 @@ class PoolRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     updated_at = models.DateTimeField(_("updated at"))
 
@@ -81,7 +87,10 @@ class PoolRecord(models.Model):
             models.UniqueConstraint(fields=["category", "source_record_id"], name="pool_record_source_once"),
         ]
         indexes = [
-            models.Index(fields=["person_hash", "category"], name="pool_person_category_idx"),
+            # A hash index: lookups are always person_hash = ANY(...) (records_for_persons), and
+            # its 4-byte entries cost a bulk import about half of a btree on 64-character keys
+            # inserted in random order (measured: 1M rows 4.4-4.9 s against 7.1-10.9 s).
+            HashIndex(fields=["person_hash"], name="pool_person_hash_idx"),
             models.Index(fields=["job"], name="pool_job_idx"),
         ]
 

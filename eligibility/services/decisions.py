@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
+from assist_center import hooks
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError
 
@@ -142,4 +143,8 @@ def application_decide_complete(*, actor: Any, application_id: int) -> Applicati
                 _("These items still need a decision: %(items)s.") % {"items": "、".join(open_items)},
                 {"items": open_items},
             )
-        return application_transition(application_id=application_id, to=S.DECIDED, actor=actor)
+        decided = application_transition(application_id=application_id, to=S.DECIDED, actor=actor)
+        # Layers above (referrals) open the one-thing case in this same transaction (design.md:
+        # a function registered at start-up, never a signal).
+        hooks.call("application_decided", application_id=application_id, actor=actor)
+        return decided

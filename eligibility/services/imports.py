@@ -285,6 +285,10 @@ def _finish(job: ImportJob, result: ImportResult, started: dt.datetime) -> None:
         "upload": None,
     }
     ImportJob.objects.filter(pk=job.pk).update(**fields)
+    # Monitoring and discovery look at exactly the rows this job changed (PoolRecord.job), after commit.
+    enqueue(
+        "eligibility.tasks.monitoring_after_import", kwargs={"job_id": job.pk}, dedupe_key=f"monitor:{job.pk}"
+    )
     audit_record(
         actor=None,
         action="pool.import.done",

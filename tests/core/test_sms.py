@@ -151,6 +151,10 @@ def test_every_template_renders_with_its_parameters() -> None:
         "url": "https://x.test/a",
         "colour": "红色",
         "count": "3",
+        "granted": "最低生活保障、医疗救助",
+        "red": "1",
+        "yellow": "2",
+        "blue": "3",
     }
     for code, template in TEMPLATES.items():
         params = validate_params(code, {p: samples[p] for p in template.params})

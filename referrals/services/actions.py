@@ -1,0 +1,440 @@
+"""A department's actions on its referral, the centre's answer, and closing the case.
+
+Each action is one service: the referral is locked (select_for_update) and its status checked on
+the locked row, so of two clicks or two people exactly one wins and the other gets a ConflictError
+(409) with a clear message. Every action writes its audit event in the same transaction.
+
+Lock order, everywhere in referrals: the case first, then the referral. Actions that can close the
+case (complete, cancel) take the case lock, which also serialises "is this the last one?".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import ApplicationMember
+from assist_center.audit import audit_record
+from assist_center.errors import ApplicationError, ConflictError
+from assist_center.models import Role
+from assist_center.scopes import is_county_wide, profile_of, role_of
+from assist_center.sms.services import sms_queue
+from assist_center.workdays import add_working_days, deadline, working_days_between
+from eligibility.rules import ITEM_LABELS
+
+from .. import selectors
+from ..colours import colour_for, next_colour_day
+from ..models import Case, Colour, Notification, Referral, ReferralOutcome
+
+logger = logging.getLogger(__name__)
+
+S = Referral.Status
+MAX_TEXT = 1000
+MAX_AMOUNT = Decimal("10000000")
+
+
+# --- who may act -----------------------------------------------------------------------------
+
+
+def require_department(actor: Any, referral: Referral) -> None:
+    """Accept, ask, return, complete: the staff of the referral's department (or a superuser).
+
+    The caller fetched the referral through the scoped selector: another department has had its
+    404 already; a coordinator or assistant in scope gets 403 (they do not act for departments).
+    """
+    if getattr(actor, "is_superuser", False) and getattr(actor, "is_active", False):
+        return
+    p = profile_of(actor)
+    if p is None or role_of(actor) != Role.DEPARTMENT_STAFF or p.department_id != referral.department_id:
+        raise PermissionDenied
+
+
+def require_centre(actor: Any) -> None:
+    if not (is_county_wide(actor) or role_of(actor) == Role.TOWNSHIP_ASSISTANT):
+        raise PermissionDenied
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _bad(field: str, message: Any) -> ApplicationError:
+    return ApplicationError(message, {"fields": {field: str(message)}})
+
+
+def _text(field: str, value: Any, *, required: bool, max_length: int = MAX_TEXT) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or "\x00" in value:
+        raise _bad(field, _("Enter plain text."))
+    value = value.strip()
+    if required and not value:
+        raise _bad(field, _("This field is required."))
+    if len(value) > max_length:
+        raise _bad(field, _("At most %(n)d characters.") % {"n": max_length})
+    return value
+
+
+def _conflict(referral: Referral) -> ConflictError:
+    return ConflictError(
+        _("This referral is already “%(status)s”: someone acted on it first. Reload to see its state.")
+        % {"status": referral.get_status_display()},
+        {"status": referral.status},
+    )
+
+
+def _lock(referral_id: int) -> Referral:
+    return Referral.objects.select_for_update().select_related("department").get(pk=referral_id)
+
+
+def _lock_with_case(referral_id: int) -> tuple[Case, Referral]:
+    case_id = Referral.objects.filter(pk=referral_id).values_list("case_id", flat=True).get()
+    case = Case.objects.select_for_update().select_related("application", "village").get(pk=case_id)
+    return case, _lock(referral_id)
+
+
+def _message(referral: Referral, *, kind: str, text: str, today: dt.date) -> None:
+    """Keep the question/answer thread on the brief: it is what the department reads."""
+    brief = dict(referral.brief or {})
+    messages = list(brief.get("messages", []))
+    messages.append({"kind": kind, "text": text, "date": today.isoformat()})
+    brief["messages"] = messages
+    referral.brief = brief
+
+
+def notify(referral: Referral, colour: str) -> None:
+    """Tell the department (and for red the coordinator) once: the unique constraint makes a repeat
+    a no-op, whoever repeats it (two sweeps, two beats, a task delivered twice, an action)."""
+    if colour == Colour.NONE:
+        return
+    rows = [
+        Notification(
+            referral_id=referral.pk,
+            audience=Notification.Audience.DEPARTMENT,
+            department_id=referral.department_id,
+            colour=colour,
+        )
+    ]
+    if colour == Colour.RED:
+        rows.append(
+            Notification(referral_id=referral.pk, audience=Notification.Audience.COORDINATOR, colour=colour)
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def record_colour_change(referral: Referral, *, today: dt.date) -> list[str]:
+    """Recompute a locked referral's colour after its dates changed; notify a new colour.
+
+    Returns the fields to save. Used by actions that move the due date (answer, extend); the sweep
+    does the same for many rows at once.
+    """
+    new = colour_for(allotted=referral.allotted_days, due_date=referral.due_date, today=today)
+    referral.next_colour_on = next_colour_day(
+        allotted=referral.allotted_days, due_date=referral.due_date, today=today
+    )
+    if new != referral.colour:
+        referral.colour = new
+        notify(referral, new)
+    return ["colour", "next_colour_on"]
+
+
+# --- department actions ----------------------------------------------------------------------
+
+
+def referral_accept(*, actor: Any, referral_id: int) -> Referral:
+    """The department takes the referral on (pending -> accepted)."""
+    found = selectors.referral_get(user=actor, referral_id=referral_id)
+    require_department(actor, found)
+    with transaction.atomic():
+        referral = _lock(found.pk)
+        if referral.status != S.PENDING:
+            raise _conflict(referral)
+        referral.status = S.ACCEPTED
+        referral.accepted_at = timezone.now()
+        referral.save(update_fields=["status", "accepted_at"])
+        audit_record(
+            actor=actor,
+            action="referral.accept",
+            subject=referral,
+            old={"status": S.PENDING},
+            new={"status": S.ACCEPTED},
+            region=referral.township,
+            department=referral.department,
+        )
+    return referral
+
+
+def referral_request_info(*, actor: Any, referral_id: int, question: str) -> Referral:
+    """The department asks the centre for more: the clock stops until the answer."""
+    found = selectors.referral_get(user=actor, referral_id=referral_id)
+    require_department(actor, found)
+    question = _text("question", question, required=True)
+    today = timezone.localdate()
+    with transaction.atomic():
+        referral = _lock(found.pk)
+        if referral.status not in Referral.CLOCK_STATUSES:
+            raise _conflict(referral)
+        old_status = referral.status
+        referral.status = S.INFO_REQUESTED
+        referral.paused_since = today
+        # The sweep reads only running clocks; the answer sets the next day again.
+        referral.next_colour_on = None
+        _message(referral, kind="question", text=question, today=today)
+        referral.save(update_fields=["status", "paused_since", "next_colour_on", "brief"])
+        audit_record(
+            actor=actor,
+            action="referral.request_info",
+            subject=referral,
+            old={"status": old_status},
+            new={"status": S.INFO_REQUESTED, "paused_since": today},
+            reason=question,
+            region=referral.township,
+            department=referral.department,
+        )
+    return referral
+
+
+def referral_answer_info(*, actor: Any, referral_id: int, answer: str) -> Referral:
+    """The centre answers: the clock resumes, and the due date moves by the working days paused."""
+    found = selectors.referral_get(user=actor, referral_id=referral_id)
+    require_centre(actor)
+    answer = _text("answer", answer, required=True)
+    today = timezone.localdate()
+    with transaction.atomic():
+        referral = _lock(found.pk)
+        if referral.status != S.INFO_REQUESTED or referral.paused_since is None:
+            raise _conflict(referral)
+        paused = working_days_between(referral.paused_since, today)
+        old = {"status": referral.status, "due_date": referral.due_date, "paused_days": referral.paused_days}
+        referral.status = S.ACCEPTED
+        referral.paused_days += paused
+        referral.due_date = add_working_days(referral.due_date, paused)
+        referral.provisional = deadline(
+            referral.start_date, referral.allotted_days + referral.paused_days
+        ).provisional
+        referral.paused_since = None
+        _message(referral, kind="answer", text=answer, today=today)
+        fields = ["status", "paused_days", "due_date", "provisional", "paused_since", "brief"]
+        fields += record_colour_change(referral, today=today)
+        referral.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action="referral.answer_info",
+            subject=referral,
+            old=old,
+            new={"status": S.ACCEPTED, "due_date": referral.due_date, "paused_days": referral.paused_days},
+            reason=answer,
+            region=referral.township,
+            department=referral.department,
+        )
+    return referral
+
+
+def referral_return(*, actor: Any, referral_id: int, reason_code: str, note: str = "") -> Referral:
+    """Send the referral back to the centre with a reason; it waits in the coordinator's queue."""
+    found = selectors.referral_get(user=actor, referral_id=referral_id)
+    require_department(actor, found)
+    if reason_code not in Referral.ReturnReason.values:
+        raise _bad("reason_code", _("Choose a reason."))
+    note = _text("note", note, required=reason_code == Referral.ReturnReason.OTHER)
+    with transaction.atomic():
+        case, referral = _lock_with_case(found.pk)
+        if referral.status not in Referral.OPEN_STATUSES:
+            raise _conflict(referral)
+        old_status = referral.status
+        referral.status = S.RETURNED
+        referral.return_reason = reason_code
+        referral.note = note
+        referral.next_colour_on = None
+        referral.paused_since = None
+        referral.save(update_fields=["status", "return_reason", "note", "next_colour_on", "paused_since"])
+        audit_record(
+            actor=actor,
+            action="referral.return",
+            subject=referral,
+            old={"status": old_status},
+            new={"status": S.RETURNED, "reason_code": reason_code},
+            reason=note,
+            region=case.village,
+            department=referral.department,
+        )
+    return referral
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    """A department's outcome on one item: granted (benefit kind, amount, period, start) or not (why)."""
+
+    item: str
+    granted: bool
+    benefit_kind: str = ""
+    amount: Decimal | int | str | None = None
+    period: str = ""
+    start_date: dt.date | None = None
+    reason: str = ""
+
+
+def _outcome_row(referral: Referral, o: OutcomeInput, index: int) -> ReferralOutcome:
+    prefix = f"outcomes.{index}"
+    if not isinstance(o.granted, bool):
+        raise _bad(f"{prefix}.granted", _("Say whether the item was granted."))
+    if o.granted:
+        kind = _text(f"{prefix}.benefit_kind", o.benefit_kind, required=True, max_length=100)
+        amount: Decimal | None = None
+        if o.amount not in (None, ""):
+            try:
+                amount = Decimal(str(o.amount))
+            except InvalidOperation:
+                raise _bad(f"{prefix}.amount", _("Enter an amount in yuan.")) from None
+            if (
+                not amount.is_finite()
+                or amount < 0
+                or amount >= MAX_AMOUNT
+                or amount != amount.quantize(Decimal("0.01"))
+            ):
+                raise _bad(f"{prefix}.amount", _("Enter an amount in yuan with at most two decimals."))
+        if o.period and o.period not in ReferralOutcome.Period.values:
+            raise _bad(f"{prefix}.period", _("Choose a period."))
+        if o.start_date is not None and not isinstance(o.start_date, dt.date):
+            raise _bad(f"{prefix}.start_date", _("Enter a date."))
+        return ReferralOutcome(
+            referral=referral,
+            item=o.item,
+            granted=True,
+            benefit_kind=kind,
+            amount=amount,
+            period=o.period or "",
+            start_date=o.start_date,
+        )
+    reason = _text(f"{prefix}.reason", o.reason, required=True)
+    return ReferralOutcome(referral=referral, item=o.item, granted=False, reason=reason)
+
+
+def referral_complete(*, actor: Any, referral_id: int, outcomes: Sequence[OutcomeInput]) -> Referral:
+    """Finish the referral with exactly one outcome per item; the last one closes the case."""
+    found = selectors.referral_get(user=actor, referral_id=referral_id)
+    require_department(actor, found)
+    outcomes = list(outcomes)
+    items = [o.item for o in outcomes]
+    if len(set(items)) != len(items):
+        raise _bad("outcomes", _("Give each item one outcome."))
+    if set(items) != set(found.items):
+        raise _bad(
+            "outcomes",
+            _("Give exactly one outcome for each item of the referral: %(items)s.")
+            % {"items": "、".join(ITEM_LABELS.get(i, i) for i in found.items) or "—"},
+        )
+    with transaction.atomic():
+        case, referral = _lock_with_case(found.pk)
+        if referral.status not in (S.PENDING, S.ACCEPTED):
+            raise _conflict(referral)
+        rows = [_outcome_row(referral, o, n) for n, o in enumerate(outcomes)]
+        old_status = referral.status
+        referral.status = S.COMPLETED
+        referral.finished_at = timezone.now()
+        referral.next_colour_on = None
+        referral.save(update_fields=["status", "finished_at", "next_colour_on"])
+        ReferralOutcome.objects.bulk_create(rows)
+        audit_record(
+            actor=actor,
+            action="referral.complete",
+            subject=referral,
+            old={"status": old_status},
+            new={
+                "status": S.COMPLETED,
+                "outcomes": [
+                    {"item": r.item, "granted": r.granted, "benefit_kind": r.benefit_kind, "amount": r.amount}
+                    for r in rows
+                ],
+            },
+            region=case.village,
+            department=referral.department,
+        )
+        case_close_if_finished(actor=actor, case=case)
+    return referral
+
+
+# --- closing the case ------------------------------------------------------------------------
+
+
+def happiness_url(family_token: str) -> str:
+    """The household's happiness list (design.md: GET /happiness/<token>/): the final link."""
+    return f"{settings.SITE_URL}/happiness/{family_token}/"
+
+
+def case_close_if_finished(*, actor: Any, case: Case) -> bool:
+    """Close a locked case when every referral is completed or cancelled; queue the one SMS.
+
+    Called inside the transaction of the action that finished the last referral, with the case
+    row locked by it, so two departments finishing at once close the case once.
+    """
+    if case.status != Case.Status.OPEN:
+        return False
+    if Referral.objects.filter(case=case).exclude(status__in=Referral.FINISHED_STATUSES).exists():
+        return False
+    today = timezone.localdate()
+    application = case.application
+    submitted = timezone.localtime(application.created_at).date()
+    case.status = Case.Status.CLOSED
+    case.closed_at = timezone.now()
+    case.working_days_to_close = working_days_between(submitted, today)
+    case.save(update_fields=["status", "closed_at", "working_days_to_close"])
+    granted = list(
+        ReferralOutcome.objects.filter(referral__case=case, granted=True)
+        .order_by("referral_id", "id")
+        .values_list("item", flat=True)
+    )
+    sms_id = _closure_sms(case, granted)
+    audit_record(
+        actor=actor,
+        action="case.close",
+        subject=case,
+        old={"status": Case.Status.OPEN},
+        new={
+            "status": Case.Status.CLOSED,
+            "working_days_to_close": case.working_days_to_close,
+            "granted_items": granted,
+            "sms": sms_id,
+        },
+        region=case.village,
+    )
+    return True
+
+
+def _closure_sms(case: Case, granted_items: list[str]) -> int | None:
+    """One SMS to the applicant: done, what was granted (item names only), the happiness link."""
+    application = case.application
+    applicant = (
+        ApplicationMember.objects.filter(application=application, role=ApplicationMember.Role.APPLICANT)
+        .order_by("position")
+        .first()
+    )
+    if applicant is None or not applicant.phone:
+        return None
+    url = happiness_url(application.family_token)
+    labels = "、".join(dict.fromkeys(ITEM_LABELS.get(i, i) for i in granted_items))
+    if labels:
+        template, params = (
+            "case_closed_summary",
+            {"receipt": application.receipt_code, "granted": labels, "url": url},
+        )
+    else:
+        template, params = "case_closed", {"receipt": application.receipt_code, "url": url}
+    try:
+        sms = sms_queue(
+            to=applicant.phone, template=template, params=params, idempotency_key=f"case-closed:{case.pk}"
+        )
+    except (ValidationError, ValueError):
+        # A landline or an unusable number: the case still closes; the assistant tells the family.
+        logger.warning("case %s closed without an SMS: the applicant's number cannot receive one", case.pk)
+        return None
+    return sms.pk

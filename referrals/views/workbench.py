@@ -1,0 +1,604 @@
+"""The department workbench: a department's referrals, one referral's page and its action forms.
+
+Each action is its own POST URL calling exactly one service (house-style.md). What a user may see
+comes from the selectors (`referral_list_visible_to`, `referral_get`): another department's
+referral answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from applications.models import NeedItem
+from assist_center.errors import ApplicationError
+from assist_center.models import AuditEvent, Role
+from assist_center.scopes import is_county_wide, role_of
+from assist_center.workdays import working_days_between
+from eligibility.rules import CRITERION_LABELS
+
+from ..apis import _contact_phone as contact_phone
+from ..forms import (
+    AnswerInfoForm,
+    CancelForm,
+    ExtendForm,
+    OutcomeFormSet,
+    ReassignForm,
+    RequestInfoForm,
+    ReturnForm,
+    WorkbenchFilterForm,
+)
+from ..models import Colour, Referral
+from ..selectors import referral_get, referral_list_visible_to
+from ..services import actions, cases
+from ..services.notifications import notification_mark_read, notifications_unread_for
+
+PAGE_SIZE = 50
+
+# Red first, then yellow, blue and none: the most urgent work is at the top of the list.
+COLOUR_RANK = {Colour.RED: 0, Colour.YELLOW: 1, Colour.BLUE: 2, Colour.NONE: 3}
+
+# The badge carries a word as well as a colour, for colour-blind staff and grey-scale printouts.
+BADGE_TEXT = {
+    Colour.RED: gettext_lazy("Red"),
+    Colour.YELLOW: gettext_lazy("Yellow"),
+    Colour.BLUE: gettext_lazy("Blue"),
+    Colour.NONE: gettext_lazy("On time"),
+}
+
+OPEN_FILTER = ""  # the default list: referrals still being worked on
+ALL_FILTER = "all"
+
+CONFLICT_MESSAGE = gettext_lazy("This referral has been handled by someone else; please refresh.")
+
+# What the history shows for each audited action; an unknown action shows its code.
+ACTION_LABELS = {
+    "case.open": gettext_lazy("Case opened and referred"),
+    "case.close": gettext_lazy("Case closed"),
+    "referral.add": gettext_lazy("Added by hand"),
+    "referral.accept": gettext_lazy("Accepted"),
+    "referral.request_info": gettext_lazy("Asked for more information"),
+    "referral.answer_info": gettext_lazy("Information given"),
+    "referral.return": gettext_lazy("Returned to the centre"),
+    "referral.complete": gettext_lazy("Completed"),
+    "referral.reassign": gettext_lazy("Reassigned"),
+    "referral.extend": gettext_lazy("Deadline extended"),
+    "referral.cancel": gettext_lazy("Cancelled by the centre"),
+    "referral.colour": gettext_lazy("Warning colour changed"),
+    "referral.contact_read": gettext_lazy("Contact phone viewed"),
+}
+
+CASE_EVENTS = ("case.open", "case.close")
+
+# Who may open the workbench at all: the roles that handle referrals.
+WORKBENCH_ROLES = (Role.DEPARTMENT_STAFF, Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)
+CENTRE_ROLES = (Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)
+
+View = Callable[..., HttpResponse]
+
+
+def _needs_second_factor(request: HttpRequest) -> bool:
+    return bool(settings.STAFF_REQUIRE_2FA and not getattr(request.user, "is_verified", lambda: False)())
+
+
+def staff_view(*roles: Role) -> Callable[[View], View]:
+    """Login (and the second factor) required; a signed-in user without one of `roles` gets 403."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _needs_second_factor(request):
+                return redirect_to_login(request.get_full_path())
+            if not (is_county_wide(request.user) or role_of(request.user) in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def is_department_staff(user: Any) -> bool:
+    return role_of(user) == Role.DEPARTMENT_STAFF
+
+
+def is_centre(user: Any) -> bool:
+    return is_county_wide(user) or role_of(user) == Role.TOWNSHIP_ASSISTANT
+
+
+def staff_context(request: HttpRequest, title: str) -> dict[str, Any]:
+    # The admin's header, user tools and colours; no app sidebar, which would eat a tablet's width.
+    return {**admin.site.each_context(request), "is_nav_sidebar_enabled": False, "title": title}
+
+
+def item_labels(items: list[str]) -> list[str]:
+    labels = dict(NeedItem.choices)
+    return [str(labels.get(i, i)) for i in items]
+
+
+def working_days_left(due: dt.date, today: dt.date) -> int:
+    """Working days from today to the due date: 0 on the due date, negative once overdue."""
+    if due >= today:
+        return working_days_between(today, due)
+    return -working_days_between(due, today)
+
+
+@dataclass
+class Row:
+    referral: Referral
+    receipt: str
+    items: list[str]
+    badge: str
+    days_left: int
+    paused: bool
+    overdue: bool
+
+    @property
+    def overdue_days(self) -> int:
+        return -self.days_left
+
+    @property
+    def warned(self) -> bool:
+        """Whether the colour still means something: a finished or returned referral has no clock."""
+        return self.referral.status in Referral.OPEN_STATUSES
+
+
+def row_for(referral: Referral, today: dt.date, *, receipt: str | None = None) -> Row:
+    """A list row; pass `receipt` when the case's application was not selected with the referral."""
+    return Row(
+        referral=referral,
+        receipt=receipt if receipt is not None else referral.case.application.receipt_code,
+        items=item_labels(referral.items),
+        badge=str(BADGE_TEXT.get(Colour(referral.colour), "")),
+        days_left=working_days_left(referral.due_date, today),
+        paused=referral.status == Referral.Status.INFO_REQUESTED,
+        # Red from 00:00 after the due date even when no working day has passed since (a weekend).
+        overdue=referral.due_date < today,
+    )
+
+
+def urgency_order(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    rank = SqlCase(
+        *(When(colour=c, then=Value(n)) for c, n in COLOUR_RANK.items()),
+        default=Value(len(COLOUR_RANK)),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(colour_rank=rank).order_by("colour_rank", "due_date", "id")
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_view(*WORKBENCH_ROLES)
+def workbench(request: HttpRequest) -> HttpResponse:
+    """The user's referrals, most urgent first, with the unread colour notifications on top."""
+    filters = WorkbenchFilterForm(request.GET or None)
+    status = colour = ""
+    if filters.is_bound and filters.is_valid():
+        status = filters.cleaned_data["status"]
+        colour = filters.cleaned_data["colour"]
+    qs = referral_list_visible_to(
+        user=request.user,
+        colour=colour or None,
+        status=status if status not in (OPEN_FILTER, ALL_FILTER) else None,
+    )
+    if status == OPEN_FILTER:
+        qs = qs.filter(status__in=Referral.OPEN_STATUSES)
+    qs = urgency_order(qs.select_related("case__application", "case__village", "department"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+
+    notifications = notifications_unread_for(user=request.user)
+    # Shown once, then read: the banner is a nudge, the list itself always shows the colour.
+    notification_mark_read(actor=request.user, notification_ids=[n.pk for n in notifications])
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        **staff_context(request, _("Referral workbench")),
+        "filters": filters,
+        "rows": [row_for(r, today) for r in page.object_list],
+        "page": page,
+        "query": query.urlencode(),
+        "notifications": [
+            {"n": n, "badge": str(BADGE_TEXT.get(Colour(n.colour), "")), "label": n.get_colour_display()}
+            for n in notifications
+        ],
+        "show_department": not is_department_staff(request.user),
+        "is_centre": is_centre(request.user),
+    }
+    response = render(request, "referrals/workbench.html", ctx)
+    response["Cache-Control"] = "no-store"  # security.md: pages with personal data
+    return response
+
+
+# --- one referral ------------------------------------------------------------------------------
+
+
+@dataclass
+class ActionForms:
+    """The forms the page offers, bound when one of them was just posted with errors."""
+
+    request_info: RequestInfoForm | None = None
+    answer_info: AnswerInfoForm | None = None
+    return_form: ReturnForm | None = None
+    outcomes: Any = None  # an OutcomeFormSet
+    reassign: ReassignForm | None = None
+    extend: ExtendForm | None = None
+    cancel: CancelForm | None = None
+
+
+def _history(referral: Referral) -> list[dict[str, Any]]:
+    """This referral's audit events, and its case's opening and closing (values are not shown)."""
+    events = AuditEvent.objects.filter(
+        Q(subject_type="referrals.referral", subject_id=str(referral.pk))
+        | Q(subject_type="referrals.case", subject_id=str(referral.case_id), action__in=CASE_EVENTS)
+    ).order_by("created_at", "id")
+    return [
+        {
+            "at": e.created_at,
+            "who": e.actor_label,
+            "what": str(ACTION_LABELS.get(e.action, e.action)),
+            "reason": e.reason,
+        }
+        for e in events
+    ]
+
+
+def _brief_rows(brief: Any) -> list[tuple[str, str]]:
+    """The brief as label/value rows; the service decides what goes in it (only what is needed)."""
+    if not isinstance(brief, dict):
+        return []
+    rows: list[tuple[str, str]] = []
+    for key, value in brief.items():
+        # Items are shown as facts and messages as a thread; contact is a flag, not a value.
+        if key in ("items", "contact", "messages"):
+            continue
+        if isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = "；".join(f"{k}：{v}" for k, v in value.items())
+        rows.append((str(BRIEF_LABELS.get(key, key)), "" if value is None else str(value)))
+    return rows
+
+
+def _brief_items(brief: Any) -> list[dict[str, Any]]:
+    """The verification facts of the referral's own items, as the service put them in the brief."""
+    items = brief.get("items") if isinstance(brief, dict) else None
+    if not isinstance(items, list):
+        return []
+    shown = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        criteria = [
+            {**c, "outcome": CRITERION_LABELS.get(c.get("outcome", ""), c.get("outcome", ""))}
+            for c in item.get("criteria", [])
+            if isinstance(c, dict)
+        ]
+        shown.append({**item, "criteria": criteria})
+    return shown
+
+
+def _thread(brief: Any) -> list[dict[str, str]]:
+    """The department's questions and the centre's answers, oldest first."""
+    messages = brief.get("messages") if isinstance(brief, dict) else None
+    if not isinstance(messages, list):
+        return []
+    return [
+        {
+            "who": str(_("Department") if m.get("kind") == "question" else _("Centre")),
+            "text": str(m.get("text", "")),
+            "date": str(m.get("date", "")),
+        }
+        for m in messages
+        if isinstance(m, dict)
+    ]
+
+
+BRIEF_LABELS = {
+    "name": gettext_lazy("Name"),
+    "applicant": gettext_lazy("Applicant"),
+    "applicant_name": gettext_lazy("Applicant"),
+    "village": gettext_lazy("Village"),
+    "township": gettext_lazy("Township"),
+    "address": gettext_lazy("Address"),
+    "phone": gettext_lazy("Phone"),
+    "household_size": gettext_lazy("Household size"),
+    "note": gettext_lazy("Note"),
+    "need_note": gettext_lazy("Other needs"),
+    "receipt_code": gettext_lazy("Receipt code"),
+    "items": gettext_lazy("Assistance items"),
+    "title": gettext_lazy("Title"),
+}
+
+
+def render_referral(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    bound: ActionForms | None = None,
+    conflict: str = "",
+    error: str = "",
+    status: int = 200,
+    phone: str | None = None,
+) -> HttpResponse:
+    """The referral page with whichever action forms its status and the user's role allow."""
+    user = request.user
+    f = bound or ActionForms()
+    st = referral.status
+    is_open = st in Referral.OPEN_STATUSES
+    dept = is_department_staff(user)
+    centre = is_centre(user)
+    # Mirrors the services' checks (referrals.services.actions), which stay the authority.
+    running = st in Referral.CLOCK_STATUSES
+    may = {
+        "accept": dept and st == Referral.Status.PENDING,
+        "request_info": dept and running,
+        "return": dept and is_open,
+        "complete": dept and running,
+        "answer_info": centre and st == Referral.Status.INFO_REQUESTED,
+        "reassign": centre and (is_open or st == Referral.Status.RETURNED),
+        "extend": centre and is_open,
+        "cancel": is_county_wide(user) and st not in Referral.FINISHED_STATUSES,
+    }
+    outcomes = f.outcomes or OutcomeFormSet(prefix="outcome", items=referral.items)
+    today = timezone.localdate()
+    labels = dict(NeedItem.choices)
+    ctx = {
+        **staff_context(request, _("Referral")),
+        "referral": referral,
+        "row": row_for(referral, today),
+        "brief": _brief_rows(referral.brief),
+        "brief_items": _brief_items(referral.brief),
+        "thread": _thread(referral.brief),
+        "history": _history(referral),
+        "outcomes_done": [
+            (str(labels.get(o.item, o.item)), o)
+            for o in (referral.outcomes.all() if st == Referral.Status.COMPLETED else [])
+        ],
+        "may": may,
+        "conflict": conflict,
+        "error": error,
+        "request_info_form": f.request_info or RequestInfoForm(),
+        "answer_info_form": f.answer_info or AnswerInfoForm(),
+        "return_form": f.return_form or ReturnForm(),
+        "outcome_rows": list(zip(item_labels(referral.items), outcomes.forms, strict=True)),
+        "outcome_formset": outcomes,
+        "reassign_form": f.reassign or ReassignForm(exclude_department_id=referral.department_id),
+        "extend_form": f.extend or ExtendForm(),
+        "cancel_form": f.cancel or CancelForm(),
+        "is_centre": centre,
+        "may_see_contact": dept and bool((referral.brief or {}).get("contact")),
+        "phone": phone,
+    }
+    response = render(request, "referrals/referral_detail.html", ctx, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@staff_view(*WORKBENCH_ROLES)
+def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """The referral; with ?contact=1 also the applicant's phone, for its department, audited."""
+    referral = referral_get(user=request.user, referral_id=referral_id)
+    phone = None
+    if request.GET.get("contact") == "1":
+        # The same audited read as the API's detail: only the referral's own department, only
+        # when the brief says the referral needs contact (security.md). Shown on request, not on
+        # every visit, so that the audit log records a real need.
+        phone = contact_phone(request.user, referral)
+    return render_referral(request, referral, phone=phone)
+
+
+# --- actions: one POST URL, one form, one service each ------------------------------------------
+
+
+def _attach_errors(form: Any, exc: ApplicationError) -> None:
+    """Put a service's field errors next to the fields ("outcomes.1.reason": the second row's reason)."""
+    fields = exc.extra.get("fields") if isinstance(exc.extra, dict) else None
+    if form is None or not isinstance(fields, dict):
+        return
+    for name, message in fields.items():
+        parts = str(name).split(".")
+        target, field = form, parts[-1]
+        if parts[0] == "outcomes" and len(parts) == 3 and parts[1].isdigit():
+            index = int(parts[1])
+            target = form.forms[index] if index < len(form.forms) else None
+        if target is not None and hasattr(target, "fields") and field in target.fields:
+            target.add_error(field, str(message))
+
+
+def _run(
+    request: HttpRequest,
+    referral_id: int,
+    *,
+    form: forms.Form | Any | None,
+    slot: str,
+    call: Callable[[Referral], Any],
+    done: str,
+) -> HttpResponse:
+    """Validate, call the service, and answer: redirect on success, the page with the error otherwise.
+
+    A lost race (ConflictError, 409) re-reads the referral so the page shows what the winner did.
+    """
+    referral = referral_get(user=request.user, referral_id=referral_id)
+    bound = ActionForms()
+    if form is not None:
+        setattr(bound, slot, form)
+    if form is not None and not form.is_valid():
+        return render_referral(request, referral, bound=bound, status=400)
+    try:
+        result = call(referral)
+    except ApplicationError as exc:
+        if exc.status == 409:
+            fresh = referral_get(user=request.user, referral_id=referral_id)
+            detail = str(exc.message)
+            return render_referral(request, fresh, conflict=str(CONFLICT_MESSAGE), error=detail, status=409)
+        _attach_errors(form, exc)
+        return render_referral(request, referral, bound=bound, error=str(exc.message), status=exc.status)
+    messages.success(request, done)
+    target = result.pk if isinstance(result, Referral) else referral.pk
+    return HttpResponseRedirect(reverse("workbench-referral", args=[target]))
+
+
+@require_POST
+@staff_view(Role.DEPARTMENT_STAFF)
+def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _run(
+        request,
+        referral_id,
+        form=None,
+        slot="",
+        call=lambda r: actions.referral_accept(actor=request.user, referral_id=r.pk),
+        done=_("Referral accepted."),
+    )
+
+
+@require_POST
+@staff_view(Role.DEPARTMENT_STAFF)
+def referral_request_info(request: HttpRequest, referral_id: int) -> HttpResponse:
+    form = RequestInfoForm(request.POST)
+    return _run(
+        request,
+        referral_id,
+        form=form,
+        slot="request_info",
+        call=lambda r: actions.referral_request_info(
+            actor=request.user, referral_id=r.pk, question=form.cleaned_data["question"]
+        ),
+        done=_("Your question was sent to the centre; the deadline is paused until it answers."),
+    )
+
+
+@require_POST
+@staff_view(*CENTRE_ROLES)
+def referral_answer_info(request: HttpRequest, referral_id: int) -> HttpResponse:
+    form = AnswerInfoForm(request.POST)
+    return _run(
+        request,
+        referral_id,
+        form=form,
+        slot="answer_info",
+        call=lambda r: actions.referral_answer_info(
+            actor=request.user, referral_id=r.pk, answer=form.cleaned_data["answer"]
+        ),
+        done=_("The answer was sent to the department; its deadline runs again."),
+    )
+
+
+@require_POST
+@staff_view(Role.DEPARTMENT_STAFF)
+def referral_return(request: HttpRequest, referral_id: int) -> HttpResponse:
+    form = ReturnForm(request.POST)
+    return _run(
+        request,
+        referral_id,
+        form=form,
+        slot="return_form",
+        call=lambda r: actions.referral_return(
+            actor=request.user,
+            referral_id=r.pk,
+            reason_code=form.cleaned_data["reason_code"],
+            note=form.cleaned_data["note"],
+        ),
+        done=_("The referral was returned to the centre."),
+    )
+
+
+@require_POST
+@staff_view(Role.DEPARTMENT_STAFF)
+def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
+    # The items come from the referral in scope, never from the POST.
+    referral = referral_get(user=request.user, referral_id=referral_id)
+    formset = OutcomeFormSet(request.POST, prefix="outcome", items=referral.items)
+
+    def call(r: Referral) -> Any:
+        outcomes = [actions.OutcomeInput(**row) for row in formset.outcome_rows()]
+        return actions.referral_complete(actor=request.user, referral_id=r.pk, outcomes=outcomes)
+
+    return _run(
+        request,
+        referral_id,
+        form=formset,
+        slot="outcomes",
+        call=call,
+        done=_("The referral is completed."),
+    )
+
+
+@require_POST
+@staff_view(*CENTRE_ROLES)
+def referral_reassign(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = referral_get(user=request.user, referral_id=referral_id)
+    form = ReassignForm(request.POST, exclude_department_id=referral.department_id)
+    return _run(
+        request,
+        referral_id,
+        form=form,
+        slot="reassign",
+        call=lambda r: cases.referral_reassign(
+            actor=request.user,
+            referral_id=r.pk,
+            department_id=form.cleaned_data["department"].pk,
+            reason=form.cleaned_data["reason"],
+        ),
+        done=_("The referral was reassigned."),
+    )
+
+
+@require_POST
+@staff_view(*CENTRE_ROLES)
+def referral_extend(request: HttpRequest, referral_id: int) -> HttpResponse:
+    form = ExtendForm(request.POST)
+    return _run(
+        request,
+        referral_id,
+        form=form,
+        slot="extend",
+        call=lambda r: cases.referral_extend(
+            actor=request.user,
+            referral_id=r.pk,
+            days=form.cleaned_data["days"],
+            reason=form.cleaned_data["reason"],
+        ),
+        done=_("The deadline was extended."),
+    )
+
+
+@require_POST
+@staff_view(Role.COORDINATOR)
+def referral_cancel(request: HttpRequest, referral_id: int) -> HttpResponse:
+    form = CancelForm(request.POST)
+    return _run(
+        request,
+        referral_id,
+        form=form,
+        slot="cancel",
+        call=lambda r: cases.referral_cancel(
+            actor=request.user, referral_id=r.pk, reason=form.cleaned_data["reason"]
+        ),
+        done=_("The referral was cancelled."),
+    )

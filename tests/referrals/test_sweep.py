@@ -1,0 +1,167 @@
+"""The colour sweep: once-only notifications and SMS, and a cost that follows the changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assist_center.models import AuditEvent, SmsMessage
+from assist_center.pii import phone_index
+from referrals import tasks
+from referrals.models import Case, Colour, DepartmentContact, Notification, Referral
+from referrals.services.sweep import apply_changes, colour_sweep, compute_changes
+
+from .builders import open_case
+from .conftest import RACE
+from .threads import run_together
+
+D = dt.date
+OPENED = D(2026, 9, 30)  # national day example: blue 8 Oct, yellow 9 Oct, red 10 Oct
+
+
+def _open(county_map: Any, personas: Any, n: int = 1, items: tuple[str, ...] = ("dibao",)) -> list[Case]:
+    import time_machine
+
+    from .test_colours import at
+
+    with time_machine.travel(at(OPENED, 10), tick=False):
+        return [open_case(county_map.village_a1, actor=personas.assistant_a, items=items) for _ in range(n)]
+
+
+def _contact(department: Any, phone: str = "+8613600000001") -> DepartmentContact:
+    return DepartmentContact.objects.create(
+        department=department, label="值班", phone=phone, phone_hash=phone_index(phone)
+    )
+
+
+@pytest.mark.django_db
+def test_two_sweeps_notify_each_colour_once_and_send_one_sms_per_contact_and_day(
+    county_map: Any, personas: Any
+) -> None:
+    _open(county_map, personas, n=3)
+    _contact(county_map.dept_civil)
+    for day in (
+        D(2026, 10, 8),
+        D(2026, 10, 8),
+        D(2026, 10, 9),
+        D(2026, 10, 10),
+        D(2026, 10, 10),
+        D(2026, 10, 12),
+    ):
+        colour_sweep(today=day)
+    assert Notification.objects.filter(audience="department").count() == 9  # 3 referrals x blue/yellow/red
+    assert Notification.objects.filter(audience="coordinator", colour="red").count() == 3
+    assert set(Referral.objects.values_list("colour", flat=True)) == {Colour.RED}
+    sms = list(SmsMessage.objects.order_by("pk").values_list("template", "params"))
+    assert sms == [
+        ("deadline_summary", {"red": "0", "yellow": "0", "blue": "3"}),
+        ("deadline_summary", {"red": "0", "yellow": "3", "blue": "0"}),
+        ("deadline_summary", {"red": "3", "yellow": "0", "blue": "0"}),
+    ]
+    events = AuditEvent.objects.filter(action="referral.colour_sweep")
+    assert events.count() == 3  # one per sweep that changed something
+
+
+@pytest.mark.django_db
+def test_a_task_delivered_twice_has_one_effect(county_map: Any, personas: Any) -> None:
+    import time_machine
+
+    from .test_colours import at
+
+    _open(county_map, personas, n=2)
+    with time_machine.travel(at(D(2026, 10, 8), 0, 5), tick=False):
+        assert tasks.colour_sweep() == 2
+        assert tasks.colour_sweep() == 0
+    assert Notification.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_stale_computation_changes_nothing(county_map: Any, personas: Any) -> None:
+    (case,) = _open(county_map, personas)
+    r = case.referrals.get()
+    changes = compute_changes([(r.pk, r.allotted_days, r.due_date, r.colour)], today=D(2026, 10, 8))
+    assert apply_changes(changes)[0] == 1
+    # The same computation applied again (a second beat that read the row before the first wrote):
+    # the row no longer holds the colour it was computed from.
+    assert apply_changes(changes) == (0, [])
+    assert Notification.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_paused_or_finished_referral_is_not_swept(county_map: Any, personas: Any) -> None:
+    a, b = _open(county_map, personas, n=2)
+    Referral.objects.filter(case=a).update(status=Referral.Status.INFO_REQUESTED)
+    Referral.objects.filter(case=b).update(status=Referral.Status.RETURNED)
+    assert colour_sweep(today=D(2026, 10, 12)) == 0
+    assert not Notification.objects.exists()
+
+
+def _sweep_queries(today: dt.date) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        colour_sweep(today=today)
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_sweep_cost_follows_the_changes_not_the_open_referrals(county_map: Any, personas: Any) -> None:
+    import time_machine
+
+    from referrals.models import DeadlineRule
+
+    from .test_colours import at
+
+    _contact(county_map.dept_civil)
+    _open(county_map, personas, n=2)
+    # Open referrals whose colour does not change on the days swept (10 working days to go).
+    DeadlineRule.objects.create(department=county_map.dept_medical, item="", days=10)
+
+    def more(n: int) -> None:
+        with time_machine.travel(at(D(2026, 10, 8), 10), tick=False):
+            for _ in range(n):
+                open_case(county_map.village_a1, actor=personas.assistant_a, items=["medical"])
+
+    more(3)
+    few = _sweep_queries(D(2026, 10, 8))
+    assert Notification.objects.count() == 2
+    more(30)
+    many = _sweep_queries(D(2026, 10, 9))
+    assert Notification.objects.filter(colour="yellow").count() == 2
+    assert few == many
+    assert Referral.objects.filter(colour=Colour.NONE).count() == 33
+
+
+@RACE
+def test_two_beats_at_once_notify_each_colour_once(county_map: Any, personas: Any) -> None:
+    _open(county_map, personas, n=5)
+    _contact(county_map.dept_civil)
+    for day in (D(2026, 10, 8), D(2026, 10, 9), D(2026, 10, 10)):
+        results = run_together(partial(colour_sweep, today=day), partial(colour_sweep, today=day))
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sorted(results) == [0, 5]
+    assert Notification.objects.filter(audience="department").count() == 15
+    assert Notification.objects.filter(audience="coordinator").count() == 5
+    assert SmsMessage.objects.count() == 3
+
+
+@RACE
+def test_two_stale_writers_at_once_move_a_colour_once(county_map: Any, personas: Any) -> None:
+    # Without the advisory lock (two computations already made), the conditional UPDATE decides.
+    cases = _open(county_map, personas, n=4)
+    rows = [(r.pk, r.allotted_days, r.due_date, r.colour) for c in cases for r in c.referrals.all()]
+    changes = compute_changes(rows, today=D(2026, 10, 8))
+
+    def write() -> tuple[int, int]:
+        from django.db import transaction
+
+        with transaction.atomic():
+            changed, told = apply_changes(changes)
+        return changed, len(told)
+
+    results = run_together(write, write)
+    assert sorted(results) == [(0, 0), (4, 4)]
+    assert Notification.objects.count() == 4
