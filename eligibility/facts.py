@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -188,7 +188,13 @@ class HouseholdFacts:
     enforcement: Fact
 
     def living_members(self) -> tuple[MemberFacts, ...]:
-        return tuple(m for m in self.members if m.counted)
+        # Computed once per instance (the rules ask for it several times); the dataclass is frozen,
+        # so the cache goes straight into __dict__, outside the fields (eq, repr, as_dict ignore it).
+        cached: tuple[MemberFacts, ...] | None = self.__dict__.get("_living")
+        if cached is None:
+            cached = tuple(m for m in self.members if m.counted)
+            self.__dict__["_living"] = cached
+        return cached
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"as_of": self.as_of.isoformat()}
@@ -267,9 +273,22 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+_MONEY: dict[Decimal, str] = {}
+
+
 def money(value: Decimal) -> str:
     """1234.5 -> "1,234.50" (how amounts read in the reasons)."""
-    return f"{value.quantize(CENT):,}"
+    # Equal Decimals format alike (quantize depends on the value only), and the same thresholds
+    # and amounts recur across a bulk re-check, so remember a bounded number of them.
+    if type(value) is not Decimal:
+        return f"{value.quantize(CENT):,}"
+    try:
+        return _MONEY[value]
+    except KeyError:
+        if len(_MONEY) > 65536:
+            _MONEY.clear()
+        text = _MONEY[value] = f"{value.quantize(CENT):,}"
+        return text
 
 
 # --- computing ------------------------------------------------------------------------------
@@ -286,41 +305,72 @@ RELATION_LABELS = {
 }
 
 
-@dataclass
 class _Member:
-    inp: MemberInput
-    records: list[RecordLike]
-    refs: dict[int, RecordRef] = field(default_factory=dict)
+    """One member's records, grouped by category once (records dated after `as_of` left out).
+
+    The facts ask for the same categories many times per member; grouping once and remembering
+    each category's latest snapshots replaces a scan of every record per question.
+    """
+
+    __slots__ = ("_by_category", "_latest", "_latest_each", "as_of", "inp", "label", "records", "refs")
+
+    def __init__(self, inp: MemberInput, records: list[RecordLike], as_of: dt.date) -> None:
+        self.inp = inp
+        self.records = records
+        self.as_of = as_of
+        self.refs: dict[int, RecordRef] = {}
+        by_category: dict[str, list[RecordLike]] = {}
+        for r in records:
+            if r.effective_date <= as_of:
+                group = by_category.get(r.category)
+                if group is None:
+                    by_category[r.category] = [r]
+                else:
+                    group.append(r)
+        self._by_category = by_category
+        self._latest_each: dict[str, list[RecordLike]] = {}
+        self._latest: dict[str, RecordLike | None] = {}
+        relation = RELATION_LABELS.get(inp.relation, inp.relation)
+        self.label = f"{inp.name or inp.key}（{relation}）"
 
     def ref(self, rec: RecordLike) -> RecordRef:
         key = id(rec)
-        if key not in self.refs:
-            self.refs[key] = RecordRef(
+        found = self.refs.get(key)
+        if found is None:
+            found = self.refs[key] = RecordRef(
                 self.inp.key, rec.category, rec.department, str(rec.source_record_id), rec.effective_date
             )
-        return self.refs[key]
+        return found
 
-    @property
-    def label(self) -> str:
-        relation = RELATION_LABELS.get(self.inp.relation, self.inp.relation)
-        who = self.inp.name or self.inp.key
-        return f"{who}（{relation}）"
+    def has_any(self, categories: Iterable[str]) -> bool:
+        """Whether any record (on or before as-of) is of one of these categories."""
+        by_category = self._by_category
+        return any(c in by_category for c in categories)
 
-    def of(self, *categories: str, as_of: dt.date) -> list[RecordLike]:
-        return [r for r in self.records if r.category in categories and r.effective_date <= as_of]
+    def of(self, category: str) -> list[RecordLike]:
+        """The category's records on or before as-of, in input order (do not mutate)."""
+        return self._by_category.get(category) or []
 
-    def latest_each(self, category: str, *, as_of: dt.date) -> list[RecordLike]:
+    def latest_each(self, category: str) -> list[RecordLike]:
         """The latest record of each source record id (a balance or status snapshot)."""
-        best: dict[str, RecordLike] = {}
-        for r in self.of(category, as_of=as_of):
-            key = str(r.source_record_id)
-            if key not in best or r.effective_date > best[key].effective_date:
-                best[key] = r
-        return list(best.values())
+        found = self._latest_each.get(category)
+        if found is None:
+            best: dict[str, RecordLike] = {}
+            for r in self._by_category.get(category, ()):
+                key = str(r.source_record_id)
+                current = best.get(key)
+                if current is None or r.effective_date > current.effective_date:
+                    best[key] = r
+            found = self._latest_each[category] = list(best.values())
+        return found
 
-    def latest(self, category: str, *, as_of: dt.date) -> RecordLike | None:
-        recs = self.of(category, as_of=as_of)
-        return max(recs, key=lambda r: (r.effective_date, str(r.source_record_id))) if recs else None
+    def latest(self, category: str) -> RecordLike | None:
+        if category in self._latest:
+            return self._latest[category]
+        recs = self._by_category.get(category)
+        found = max(recs, key=lambda r: (r.effective_date, str(r.source_record_id))) if recs else None
+        self._latest[category] = found
+        return found
 
 
 @dataclass
@@ -338,11 +388,11 @@ def _in_window(rec: RecordLike, as_of: dt.date) -> bool:
 def _member_income(m: _Member, as_of: dt.date) -> _Income:
     """Monthly income of one person over the 12-month window (docs/eligibility-rules.md)."""
     sources: list[RecordRef] = []
-    wage_recs = [r for r in m.of("wage", as_of=as_of) if _in_window(r, as_of)]
-    tax_recs = [r for r in m.of("income_tax", as_of=as_of) if _in_window(r, as_of)]
+    wage_recs = [r for r in m.of("wage") if _in_window(r, as_of)]
+    tax_recs = [r for r in m.of("income_tax") if _in_window(r, as_of)]
     wage_total = sum((dec(r.data.get("amount")) or ZERO for r in wage_recs), ZERO)
     tax_total = sum((dec(r.data.get("income")) or ZERO for r in tax_recs), ZERO)
-    state = [r for r in m.latest_each("civil_servant", as_of=as_of) if _active(r)]
+    state = [r for r in m.latest_each("civil_servant") if _active(r)]
     state_total = sum((dec(r.data.get("monthly_salary")) or ZERO for r in state), ZERO) * 12
     # Payroll, tax declaration and the state payroll describe the same earnings: take the largest
     # rather than adding them, so a wage is neither counted twice nor missed when one source lags.
@@ -350,7 +400,7 @@ def _member_income(m: _Member, as_of: dt.date) -> _Income:
     earned, used = max(options, key=lambda o: o[0])
     sources += [m.ref(r) for r in used if earned > 0]
     annual = earned
-    for r in m.of("business_income", as_of=as_of):
+    for r in m.of("business_income"):
         if _in_window(r, as_of):
             annual += dec(r.data.get("amount")) or ZERO
             sources.append(m.ref(r))
@@ -360,7 +410,7 @@ def _member_income(m: _Member, as_of: dt.date) -> _Income:
         ("rental_income", "monthly_rent"),
         ("unemployment", "benefit_monthly"),
     ):
-        for r in m.latest_each(category, as_of=as_of):
+        for r in m.latest_each(category):
             amount = dec(r.data.get(amount_field))
             if _active(r) and amount:
                 annual += amount * 12
@@ -377,10 +427,10 @@ def _member_income(m: _Member, as_of: dt.date) -> _Income:
         "business_licence",
         "provident_fund",
     )
-    has_any = any(r.category in evidence for r in m.records if r.effective_date <= as_of)
+    has_any = m.has_any(evidence)
     conflict = ""
-    unemployment = m.latest("unemployment", as_of=as_of)
-    insured = [r for r in m.latest_each("social_insurance", as_of=as_of) if _active(r)]
+    unemployment = m.latest("unemployment")
+    insured = [r for r in m.latest_each("social_insurance") if _active(r)]
     if unemployment is not None and _active(unemployment) and insured:
         newest_insured = max(r.effective_date for r in insured)
         if newest_insured >= unemployment.effective_date:
@@ -390,19 +440,19 @@ def _member_income(m: _Member, as_of: dt.date) -> _Income:
 
 
 def _employment(m: _Member, as_of: dt.date) -> str:
-    if any(_active(r) for r in m.latest_each("civil_servant", as_of=as_of)):
+    if any(_active(r) for r in m.latest_each("civil_servant")):
         return "employed"
-    unemployment = m.latest("unemployment", as_of=as_of)
+    unemployment = m.latest("unemployment")
     if unemployment is not None and _active(unemployment):
         return "unemployed"
-    if any(_active(r) for r in m.latest_each("employment", as_of=as_of)):
+    if any(_active(r) for r in m.latest_each("employment")):
         return "employed"
-    if any(_active(r) for r in m.latest_each("social_insurance", as_of=as_of)):
+    if any(_active(r) for r in m.latest_each("social_insurance")):
         return "employed"
     recent = as_of - dt.timedelta(days=RECENT_WAGE_DAYS)
-    if any(r.effective_date > recent for r in m.of("wage", as_of=as_of)):
+    if any(r.effective_date > recent for r in m.of("wage")):
         return "employed"
-    if any(_active(r) for r in m.latest_each("pension", as_of=as_of)):
+    if any(_active(r) for r in m.latest_each("pension")):
         return "retired"
     return "unknown"
 
@@ -410,10 +460,10 @@ def _employment(m: _Member, as_of: dt.date) -> str:
 def _death(m: _Member, as_of: dt.date) -> tuple[dt.date | None, list[RecordRef], str]:
     """(date of death, records, conflict sentence). Two different death dates contradict."""
     dates: dict[dt.date, list[RecordRef]] = defaultdict(list)
-    for r in m.of("death", as_of=as_of):
+    for r in m.of("death"):
         day = _date(r.data.get("death_date")) or r.effective_date
         dates[day].append(m.ref(r))
-    cremations = m.of("funeral", as_of=as_of)
+    cremations = m.of("funeral")
     refs = [ref for v in dates.values() for ref in v] + [m.ref(r) for r in cremations]
     if len(dates) > 1:
         shown = "、".join(d.isoformat() for d in sorted(dates))
@@ -428,7 +478,7 @@ def _death(m: _Member, as_of: dt.date) -> tuple[dt.date | None, list[RecordRef],
 
 def _hukou(m: _Member, as_of: dt.date) -> tuple[list[RecordRef], str, str]:
     """(records, missing sentence, conflict sentence) of the member's household registration."""
-    active = [r for r in m.latest_each("hukou", as_of=as_of) if _active(r)]
+    active = [r for r in m.latest_each("hukou") if _active(r)]
     if not active:
         return [], f"{m.label}没有有效的户籍登记记录", ""
     numbers = {str(r.data.get("household_number", "")).strip() for r in active}
@@ -467,22 +517,22 @@ def _member_facts(m: _Member, as_of: dt.date) -> _MemberResult:
         if hukou_conflict:
             conflicts.append(hukou_conflict)
     income = _member_income(m, as_of) if alive else _Income(ZERO, [], False)
-    cert = m.latest("disability", as_of=as_of)
+    cert = m.latest("disability")
     grade = _int(cert.data.get("grade")) if cert is not None and _active(cert) else None
     if cert is not None and grade is not None:
         refs["disability"].append(m.ref(cert))
-    student = m.latest("student", as_of=as_of)
+    student = m.latest("student")
     is_student = student is not None and _status(student) == "在读"
     if is_student and student is not None:
         refs["students"].append(m.ref(student))
     employment = _employment(m, as_of)
-    insurance = m.latest("pension_insurance", as_of=as_of)
+    insurance = m.latest("pension_insurance")
     insured = insurance is not None and _active(insurance)
     if insured and insurance is not None:
         refs["pension_insurance"].append(m.ref(insurance))
-    illness = [r for r in m.latest_each("serious_illness", as_of=as_of) if _active(r)]
+    illness = [r for r in m.latest_each("serious_illness") if _active(r)]
     refs["serious_illness"] += [m.ref(r) for r in illness]
-    state = [r for r in m.latest_each("civil_servant", as_of=as_of) if _active(r)]
+    state = [r for r in m.latest_each("civil_servant") if _active(r)]
     refs["state_employee"] += [m.ref(r) for r in state]
     low, high = WORKING_AGE
     excused = is_student or (grade is not None and grade <= 2)
@@ -524,7 +574,7 @@ def compute_facts(
     members: Sequence[MemberInput], records: Mapping[str, Sequence[RecordLike]], *, as_of: dt.date
 ) -> HouseholdFacts:
     """Every fact of the household on `as_of` from its members' records (keyed by person hash)."""
-    ms = [_Member(inp, list(records.get(inp.person_hash, ()))) for inp in members]
+    ms = [_Member(inp, list(records.get(inp.person_hash, ())), as_of) for inp in members]
     results = [_member_facts(m, as_of) for m in ms]
     household = [(m, r) for m, r in zip(ms, results, strict=True) if m.inp.role in HOUSEHOLD_ROLES]
     supporters = [(m, r) for m, r in zip(ms, results, strict=True) if m.inp.role not in HOUSEHOLD_ROLES]
@@ -558,7 +608,7 @@ def compute_facts(
         items: list[tuple[Decimal, RecordRef]] = []
         for m, _r in household:
             for category, amount_field in ASSET_CATEGORIES.items():
-                for rec in m.latest_each(category, as_of=as_of):
+                for rec in m.latest_each(category):
                     amount = dec(rec.data.get(amount_field))
                     if amount:
                         items.append((amount, m.ref(rec)))
@@ -578,12 +628,12 @@ def compute_facts(
     electricity: list[RecordRef] = []
     enforcement: list[RecordRef] = []
     for m, _r in household:
-        for rec in m.latest_each("vehicle", as_of=as_of):
+        for rec in m.latest_each("vehicle"):
             if not _active(rec) or str(rec.data.get("status", "")).strip() in {"注销", "报废"}:
                 continue
             kind = str(rec.data.get("vehicle_type", ""))
             (exempt if any(x in kind for x in EXEMPT_VEHICLE_MARKERS) else vehicles).append(m.ref(rec))
-        for rec in m.latest_each("real_estate", as_of=as_of):
+        for rec in m.latest_each("real_estate"):
             if not _active(rec):
                 continue
             if str(rec.data.get("property_kind", "")).strip() in {"住宅", "居住", ""}:
@@ -591,29 +641,29 @@ def compute_facts(
                 residential.append(((dec(rec.data.get("area")) or ZERO) * share, m.ref(rec)))
             else:
                 commercial.append(m.ref(rec))
-        latest_unsafe = m.latest("unsafe_housing", as_of=as_of)
+        latest_unsafe = m.latest("unsafe_housing")
         if latest_unsafe is not None and str(latest_unsafe.data.get("grade", "")).upper() in {"C", "D"}:
             unsafe.append(m.ref(latest_unsafe))
-        business += [m.ref(r) for r in m.latest_each("business_licence", as_of=as_of) if _active(r)]
-        business += [m.ref(r) for r in m.latest_each("company_officer", as_of=as_of) if _active(r)]
-        for rec in m.latest_each("pension", as_of=as_of):
+        business += [m.ref(r) for r in m.latest_each("business_licence") if _active(r)]
+        business += [m.ref(r) for r in m.latest_each("company_officer") if _active(r)]
+        for rec in m.latest_each("pension"):
             amount = dec(rec.data.get("monthly_amount"))
             if _active(rec) and amount:
                 pension.append((amount, m.ref(rec)))
-        for rec in m.of("income_tax", as_of=as_of):
+        for rec in m.of("income_tax"):
             amount = dec(rec.data.get("tax_paid"))
             if _in_window(rec, as_of) and amount:
                 tax.append((amount, m.ref(rec)))
-        for rec in m.of("medical_expense", as_of=as_of):
+        for rec in m.of("medical_expense"):
             amount = dec(rec.data.get("out_of_pocket"))
             if _in_window(rec, as_of) and amount:
                 medical.append((amount, m.ref(rec)))
-        for rec in m.latest_each("existing_recipient", as_of=as_of):
+        for rec in m.latest_each("existing_recipient"):
             if _active(rec):
                 recipient[str(rec.data.get("item", "")).strip()].append(m.ref(rec))
-        disasters += [m.ref(r) for r in m.of("disaster", as_of=as_of) if _in_window(r, as_of)]
-        electricity += [m.ref(r) for r in m.latest_each("electricity", as_of=as_of)]
-        enforcement += [m.ref(r) for r in m.latest_each("enforcement", as_of=as_of) if _active(r)]
+        disasters += [m.ref(r) for r in m.of("disaster") if _in_window(r, as_of)]
+        electricity += [m.ref(r) for r in m.latest_each("electricity")]
+        enforcement += [m.ref(r) for r in m.latest_each("enforcement") if _active(r)]
 
     residential_area = sum((a for a, _ in residential), ZERO)
     if counted.value and counted.known:

@@ -134,25 +134,49 @@ class ItemResult:
         }
 
 
+_PASS, _FAIL, _UNKNOWN = Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN
+_ELIGIBLE, _NOT_ELIGIBLE, _NEEDS_PERSON = (
+    ItemOutcome.ELIGIBLE,
+    ItemOutcome.NOT_ELIGIBLE,
+    ItemOutcome.NEEDS_PERSON,
+)
+
+
 def combine(criteria: Sequence[CriterionResult], *, any_of: bool = False) -> ItemOutcome:
     """All must pass (default), or one suffices (`any_of`). Unknown never becomes a fail."""
-    outcomes = [c.outcome for c in criteria]
+    # The members are bound once above: looking an enum member up on its class costs more than
+    # the whole comparison, and this runs for every item of every household.
+    outcomes = {c.outcome for c in criteria}
     if any_of:
-        if Outcome.PASS in outcomes:
-            return ItemOutcome.ELIGIBLE
-        return ItemOutcome.NEEDS_PERSON if Outcome.UNKNOWN in outcomes else ItemOutcome.NOT_ELIGIBLE
-    if Outcome.FAIL in outcomes:
-        return ItemOutcome.NOT_ELIGIBLE
-    if Outcome.UNKNOWN in outcomes or not outcomes:
-        return ItemOutcome.NEEDS_PERSON
-    return ItemOutcome.ELIGIBLE
+        if _PASS in outcomes:
+            return _ELIGIBLE
+        return _NEEDS_PERSON if _UNKNOWN in outcomes else _NOT_ELIGIBLE
+    if _FAIL in outcomes:
+        return _NOT_ELIGIBLE
+    if _UNKNOWN in outcomes or not outcomes:
+        return _NEEDS_PERSON
+    return _ELIGIBLE
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
+_CACHE_LIMIT = 4096
+_DECIMALS: dict[tuple[type, Any], Decimal] = {}  # a standard's parameters, parsed once
+
+
 def d(params: Mapping[str, Any], key: str) -> Decimal:
-    return Decimal(str(params[key]))
+    raw = params[key]
+    cache_key = (type(raw), raw)  # 1 and 1.0 are equal keys but differ as str(): keep them apart
+    try:
+        return _DECIMALS[cache_key]
+    except KeyError:
+        if len(_DECIMALS) > _CACHE_LIMIT:
+            _DECIMALS.clear()
+        value = _DECIMALS[cache_key] = Decimal(str(raw))
+        return value
+    except TypeError:  # an unhashable value: Decimal(str()) as ever
+        return Decimal(str(raw))
 
 
 def i(params: Mapping[str, Any], key: str) -> int:
