@@ -127,3 +127,35 @@ def clear_test_cache() -> None:
 def _fresh_cache() -> None:
     """Rate-limit counters and stamps live in Redis, beyond the rolled-back test database."""
     clear_test_cache()
+
+
+def ensure_reference_data() -> None:
+    """Put back the rows the data migrations seed (working-day calendar, departments).
+
+    A transactional test ends with a TRUNCATE of every table, so the next one in the same worker
+    would find no holidays (deadlines silently weekends-only) and no departments.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from assist_center.models import CalendarYear, Department
+
+    if not CalendarYear.objects.exists():
+        importlib.import_module("assist_center.migrations.0003_seed_calendar").seed(apps, None)
+    if not Department.objects.exists():
+        importlib.import_module("assist_center.migrations.0004_departments").create(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+        from assist_center import workdays
+
+        workdays._forget()
