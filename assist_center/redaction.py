@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 # Full-width digits, `Ｘ` and `＋` come from Chinese phone keyboards and reach logs through raw input.
@@ -32,6 +32,10 @@ _PHONE = re.compile(
     f"|{_NOT_DIGIT_BEFORE}0[1-9]{_D}{{1,2}}-{_D}{{7,8}}{_NOT_DIGIT_AFTER}"
 )
 
+# Capability tokens in public paths (/family/<token>/, /happiness/<token>/): whoever reads a log
+# line must not be able to open the household's pages.
+_TOKEN_PATH = re.compile(r"/(family|happiness)/[A-Za-z0-9_-]{16,}")
+
 ID_MASK = "[ID]"
 PHONE_MASK = "[PHONE]"
 
@@ -47,18 +51,28 @@ def redact(text: str) -> str:
     return _PHONE.sub(PHONE_MASK, _ID.sub(ID_MASK, text))
 
 
-def redact_value(value: Any) -> Any:
+def redact_for_logs(text: str) -> str:
+    """`redact`, and household tokens in paths too: what may be written to a log or sent to Sentry.
+
+    Kept apart from `redact`, which also decides what "looks like personal data" (task arguments,
+    SMS parameters): an SMS legitimately carries the family link to the family's own phone.
+    """
+    return _TOKEN_PATH.sub(r"/\1/[TOKEN]", redact(text))
+
+
+def redact_value(value: Any, *, text: Callable[[str], str] = redact) -> Any:
+    """Apply `text` (by default `redact`) to every string inside a value, keeping its shape."""
     if isinstance(value, str):
-        return redact(value)
+        return text(value)
     # An ID or phone passed as a number (`id_number=110105199001010010`) is still one.
     if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-        redacted = redact(text)
-        return value if redacted == text else redacted
+        digits = str(value)
+        redacted = text(digits)
+        return value if redacted == digits else redacted
     if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
+        return {k: redact_value(v, text=text) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return type(value)(redact_value(v) for v in value)
+        return type(value)(redact_value(v, text=text) for v in value)
     return value
 
 
@@ -70,22 +84,27 @@ class RedactPiiFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the record
             message = str(record.msg)
-        record.msg = redact(message)
+        record.msg = redact_for_logs(message)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             # Format the traceback now so the handler never sees the raw exception text.
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = redact_for_logs(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = redact_for_logs(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = redact_for_logs(record.stack_info)
         for key, value in list(vars(record).items()):
             if key not in _STANDARD_RECORD_ATTRS:
-                setattr(record, key, redact_value(value))
+                setattr(record, key, redact_value(value, text=redact_for_logs))
         return True
+
+
+def sentry_before_send(event: Any, hint: Any) -> Any:
+    """Sentry hook (events and breadcrumbs): the same redaction as the logs, on every string."""
+    return redact_value(event, text=redact_for_logs)
 
 
 def structlog_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """structlog processor doing the same redaction on every key of an event."""
-    return {k: redact_value(v) for k, v in event_dict.items()}
+    return {k: redact_value(v, text=redact_for_logs) for k, v in event_dict.items()}

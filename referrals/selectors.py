@@ -111,7 +111,8 @@ def referral_list_visible_to(
     if status:
         qs = qs.filter(status=status)
     if department is not None and department != "":
-        if isinstance(department, int) or department.isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses (a 500).
+        if isinstance(department, int) or (department.isascii() and department.isdigit()):
             qs = qs.filter(department_id=int(department))
         else:
             qs = qs.filter(department__code=department)

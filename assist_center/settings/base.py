@@ -350,7 +350,19 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
 
-    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
+    from assist_center.redaction import sentry_before_send
+
+    # send_default_pii=False is not enough: request bodies and frame locals would still carry ID
+    # numbers and phones off the machine. Send neither, and redact what remains.
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+        max_request_body_size="never",
+        include_local_variables=False,
+        before_send=sentry_before_send,
+        before_breadcrumb=sentry_before_send,
+    )
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

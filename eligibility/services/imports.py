@@ -131,7 +131,11 @@ def pool_import_file(
 
 
 def pool_import_requeue(*, actor: Any, job_id: int) -> bool:
-    """Queue a failed job, or one stuck running past STALE_AFTER, again; False if it is not either."""
+    """Queue a job stuck running past STALE_AFTER again; False otherwise.
+
+    A failed job has no upload left (it is cleared on failure), so it cannot be re-queued: the file
+    is uploaded again.
+    """
     stale = timezone.now() - STALE_AFTER
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
@@ -303,8 +307,10 @@ def _finish(job: ImportJob, result: ImportResult, started: dt.datetime) -> None:
 
 def _fail(job_id: int, message: str) -> None:
     with transaction.atomic():
+        # The upload holds plaintext ID numbers: a failed file goes too (security.md: no plaintext
+        # ID in a database dump); the department sends it again once the problem is fixed.
         ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now(), failure=message[:2000]
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(), failure=message[:2000], upload=None
         )
         audit_record(
             actor=None,

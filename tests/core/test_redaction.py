@@ -255,3 +255,19 @@ def test_django_default_loggers_are_redacted_too() -> None:
     assert "Not Found" in err
     assert ID not in err
     assert MOBILE not in err
+
+
+def test_household_tokens_in_paths_are_masked_in_logs_only() -> None:
+    from assist_center.redaction import redact_for_logs
+
+    line = "GET /family/Qh2RCYLidbY0L8V6hxWFT-0DzdH84krTUyrHC31zLmRE/ 200; /happiness/abcDEF0123456789xyz/"
+    assert redact_for_logs(line) == "GET /family/[TOKEN]/ 200; /happiness/[TOKEN]/"
+    # The family link an SMS carries to the family's own phone is not personal data.
+    assert redact(line) == line
+
+
+def test_sentry_events_are_redacted_like_logs() -> None:
+    from assist_center.redaction import sentry_before_send
+
+    event = {"message": "bad 110105199001010010", "extra": {"phone": "13800138000"}}
+    assert sentry_before_send(event, {}) == {"message": "bad [ID]", "extra": {"phone": "[PHONE]"}}

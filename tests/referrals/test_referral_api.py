@@ -181,3 +181,11 @@ def test_the_endpoints_are_in_the_schema(login: Any, personas: Any) -> None:
     paths = schema["paths"]
     assert "/api/v1/referrals/" in paths and "/api/v1/referrals/{referral_id}/complete/" in paths
     assert "/api/v1/cases/{case_id}/referrals/" in paths
+
+
+@pytest.mark.django_db
+def test_a_department_filter_in_another_scripts_digits_is_not_a_500(personas: Any, login: Any) -> None:
+    # "²".isdigit() is True but int("²") fails: such a value is a (non-matching) code, not an id.
+    response = login(personas.coordinator).get(reverse("api-referrals"), {"department": "²"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
