@@ -25,6 +25,7 @@ from .base import (
     combine,
     no_standard,
 )
+from .outcomes import evaluate_outcomes
 from .params import DEMO_PARAMS, PARAM_SPECS, ParamsError, validate_params
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Outcome",
     "ParamsError",
     "evaluate",
+    "evaluate_outcomes",
     "policy_first",
     "validate_params",
 ]

@@ -38,7 +38,15 @@ from assist_center.scopes import is_county_wide
 
 from ..facts import HouseholdFacts, MemberInput, compute_facts
 from ..models import PoolRecord, Standard
-from ..rules import ITEM_LABELS, ITEMS, OUTCOME_LABELS, ItemOutcome, ParamsError, evaluate, validate_params
+from ..rules import (
+    ITEM_LABELS,
+    ITEMS,
+    OUTCOME_LABELS,
+    ItemOutcome,
+    ParamsError,
+    evaluate_outcomes,
+    validate_params,
+)
 from ..standards import in_force_q
 
 CHUNK_HOUSEHOLDS = 5000
@@ -232,8 +240,9 @@ def recheck_enrolled(*, as_of: dt.date | None = None, chunk: int = CHUNK_HOUSEHO
             params = params_by_township[roster.township_id] = params_of(
                 cache.for_townships([roster.township_id])[roster.township_id]
             )
-        for result in evaluate(facts, params):
-            summary.outcomes[result.item][str(result.outcome)] += 1
+        # Outcomes only (rules.outcomes, proven equal to evaluate): the counts need no reasons.
+        for item, outcome in evaluate_outcomes(facts, params).items():
+            summary.outcomes[item][str(outcome)] += 1
         summary.households += 1
     summary.seconds = time.perf_counter() - started
     return summary
@@ -242,10 +251,7 @@ def recheck_enrolled(*, as_of: dt.date | None = None, chunk: int = CHUNK_HOUSEHO
 def item_outcome(facts: HouseholdFacts, params: Mapping[str, Any], item: str) -> ItemOutcome:
     """One item's outcome, running only the rules it depends on (the three basic items and itself)."""
     subset = {k: v for k, v in params.items() if k == item or k in BASE_ITEMS}
-    for result in evaluate(facts, subset):
-        if result.item == item:
-            return result.outcome
-    raise KeyError(item)  # pragma: no cover - evaluate returns every item
+    return evaluate_outcomes(facts, subset)[item]
 
 
 # --- what-if ---------------------------------------------------------------------------------
