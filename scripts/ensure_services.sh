@@ -25,7 +25,15 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-cli ping >/dev/null || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 fi
 
-if [ -z "${DATABASE_URL:-}" ]; then
+# The database named by DATABASE_URL when it is this machine's server, else the default one.
+if [ -n "${DATABASE_URL:-}" ]; then
+  case "$DATABASE_URL" in
+    postgres://*@127.0.0.1[:/]*|postgres://*@localhost[:/]*|postgres:///*)
+      DB_NAME=${DATABASE_URL##*/}; DB_NAME=${DB_NAME%%\?*} ;;
+    *) DB_NAME="" ;;
+  esac
+fi
+if [ -n "$DB_NAME" ]; then
   if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1; then
     createdb -h "$PGHOST" -p "$PGPORT" -U postgres "$DB_NAME"
     echo "Created database $DB_NAME."
