@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from celery import shared_task
+from django.core.exceptions import ObjectDoesNotExist
 
 from assist_center.errors import ConflictError
 
@@ -20,6 +21,9 @@ def application_form_generate(application_id: int) -> None:
     """
     try:
         application_form_archive(application_id=application_id)
+    except ObjectDoesNotExist:
+        # The row is gone (a database restored from an older backup): retrying cannot help.
+        log.warning("application.form_application_missing", application_id=application_id)
     except ConflictError:
         # Not (or no longer) authorised: retrying cannot help, and the next authorisation queues
         # the task again. Logged for the operator; no personal data in the event.

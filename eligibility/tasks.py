@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from celery import shared_task
+from django.core.exceptions import ObjectDoesNotExist
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +28,10 @@ def application_verify(application_id: int) -> None:
         return
     try:
         report = application_verify_run(application_id=application_id, trigger=trigger)
+    except ObjectDoesNotExist:
+        # The row is gone (a database restored from an older backup): retrying cannot help.
+        log.warning("verification.application_missing", application_id=application_id)
+        return
     except ApplicationError as exc:
         # Withdrawn or rejected before the worker got to it: nothing to check, nothing to retry.
         log.info("verification.skipped", application_id=application_id, status=exc.extra.get("status"))
@@ -40,7 +45,11 @@ def pool_import_run(job_id: int, encoding: str = "") -> None:
     a job stuck "running" for over 2 hours (killed worker) is re-queued by an operator in the admin."""
     from .services.imports import pool_import_run as run
 
-    job = run(job_id=job_id, encoding=encoding)
+    try:
+        job = run(job_id=job_id, encoding=encoding)
+    except ObjectDoesNotExist:
+        log.warning("pool_import.job_missing", job_id=job_id)
+        return
     log.info("pool_import.finished", job_id=job_id, status=job.status)
 
 
