@@ -214,12 +214,14 @@ def department_stats(*, user: Any, year: int, month: int | None = None) -> list[
             stats[dept_id] = DepartmentStats(department_id=dept_id, department=name)
         return stats[dept_id]
 
-    for dept_id, name, due in qs.filter(status__in=Referral.OPEN_STATUSES).values_list(
-        "department_id", "department__name", "due_date"
+    for dept_id, name, due, status in qs.filter(status__in=Referral.OPEN_STATUSES).values_list(
+        "department_id", "department__name", "due_date", "status"
     ):
         s = row(dept_id, name)
         s.open += 1
-        s.overdue += due < today
+        # A referral waiting for more information has its clock stopped: its due date moves when
+        # the answer comes, so it is not overdue meanwhile.
+        s.overdue += due < today and status in Referral.CLOCK_STATUSES
     durations: dict[int, list[int]] = {}
     for dept_id, name, started, due, finished in qs.filter(
         status=S.COMPLETED, finished_at__gte=start_at, finished_at__lt=end_at

@@ -243,3 +243,30 @@ def test_statistics_query_count_does_not_grow_with_the_data(
     # Session, user, profile; 2 + 2 per department_stats call, 2 + 1 per period for the cases; the
     # latest closed; the session's idle-timeout stamp (3 statements).
     assert len(many) <= 18
+
+
+@pytest.mark.django_db
+def test_a_referral_waiting_for_information_is_not_counted_overdue(county_map: Any, personas: Any) -> None:
+    import datetime as dt
+
+    import time_machine
+
+    from referrals.selectors import department_stats
+    from referrals.services.actions import referral_request_info
+
+    from .builders import open_case
+
+    with time_machine.travel(
+        dt.datetime(2026, 11, 2, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False
+    ):
+        case = open_case(county_map.village_a1, actor=personas.assistant_a, items=["dibao"])
+        referral = case.referrals.get()
+        referral_request_info(
+            actor=personas.dept_civil, referral_id=referral.pk, question="请补充户口簿复印件"
+        )
+    with time_machine.travel(
+        dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False
+    ):
+        stats = {s.department_id: s for s in department_stats(user=personas.coordinator, year=2026)}
+    civil = stats[referral.department_id]
+    assert civil.open == 1 and civil.overdue == 0
