@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) .env
+
+# A development checkout runs with DEBUG on, so plain `manage.py` commands work without secrets.
+# Git-ignored; a deployment writes its own .env from docs/env.example (DEBUG=false, real secrets).
+.env:
+	printf '# Development settings written by make; see docs/configuration.md.\nDEBUG=true\n' > .env
 
 debs:
 	@scripts/ensure_debian_packages.sh
