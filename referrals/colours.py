@@ -11,19 +11,20 @@ due date (0 on the due date itself):
 
 A pause for more information moves the due date (referrals.services.actions), not this rule.
 
-`next_colour_day` gives the first date on which the colour would differ from today's, so the sweep
-reads only referrals whose day has come (``Referral.next_colour_on``, indexed). Working days come
-from assist_center.workdays, which holds the calendar in memory: no query per call.
+`colour_moves` gives the due dates whose colour differs between two days, so the sweep reads only
+the referrals whose colour changes (referrals.services.sweep). Working days come from
+assist_center.workdays, which holds the calendar in memory: no query per call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
 
 from django.conf import settings
 
-from assist_center.workdays import is_working_day, working_days_between
+from assist_center.workdays import working_days_between
 
 from .models import Colour
 
@@ -31,6 +32,7 @@ DAY = dt.timedelta(days=1)
 # A referral's remaining time never spans more than a few months of calendar; a bound keeps a
 # corrupt row (a due date decades away) from looping for long.
 _MAX_WALK_DAYS = 800
+COLOURS_IN_ORDER: tuple[str, ...] = (Colour.NONE, Colour.BLUE, Colour.YELLOW, Colour.RED)
 
 
 def blue_fraction() -> float:
@@ -64,33 +66,38 @@ def colour_for(*, allotted: int, due_date: dt.date, today: dt.date) -> Colour:
     return Colour.NONE
 
 
-def first_day_with_remaining_at_most(*, due_date: dt.date, days_left: int) -> dt.date:
-    """The earliest date d with r(d) <= days_left (r never grows as d advances)."""
-    d = due_date
-    r = 0
+def colour_rank(colour: str) -> int:
+    """Colours only move forward as days pass (none < blue < yellow < red); an action may reset one."""
+    return COLOURS_IN_ORDER.index(colour)
+
+
+def warning_starts(*, allotted: int, today: dt.date) -> dt.date:
+    """The earliest due date that has no colour on `today`; every later due date has none either.
+
+    The colour never gets milder as the due date comes sooner, so a walk forward from today stops
+    at the first uncoloured day (a few weeks at most; bounded against a corrupt setting).
+    """
+    d = today
     for _ in range(_MAX_WALK_DAYS):
-        # r(d - 1) counts d itself when d is a working day.
-        before = r + (1 if is_working_day(d) else 0)
-        if before > days_left:
+        if colour_for(allotted=allotted, due_date=d, today=today) == Colour.NONE:
             return d
-        d -= DAY
-        r = before
+        d += DAY
     return d
 
 
-def next_colour_day(*, allotted: int, due_date: dt.date, today: dt.date) -> dt.date | None:
-    """The first date after `today` on which colour_for would answer differently; None once red."""
-    current = colour_for(allotted=allotted, due_date=due_date, today=today)
-    if current == Colour.RED:
-        return None
-    if current == Colour.YELLOW:
-        return due_date + DAY
-    yellow_from = first_day_with_remaining_at_most(due_date=due_date, days_left=yellow_days_left())
-    if current == Colour.BLUE:
-        return max(yellow_from, today + DAY)
-    blue = blue_threshold(allotted)
-    if blue > yellow_days_left():
-        candidate = first_day_with_remaining_at_most(due_date=due_date, days_left=blue)
-    else:
-        candidate = yellow_from
-    return max(candidate, today + DAY)
+def colour_moves(*, allotted: int, since: dt.date, today: dt.date) -> Iterator[tuple[dt.date, Colour]]:
+    """The due dates whose colour on `today` differs from their colour on `since`, with today's colour.
+
+    Only due dates from `since` up to warning_starts(today) can move: an earlier due date was red on
+    `since` already, and a later one has no colour on either day (the colour of a due date only
+    gets stronger as the days pass). The sweep turns these dates into the referrals to move.
+    """
+    if since >= today:
+        return
+    end = warning_starts(allotted=allotted, today=today)
+    d = since
+    while d < end:
+        new = colour_for(allotted=allotted, due_date=d, today=today)
+        if new != colour_for(allotted=allotted, due_date=d, today=since):
+            yield d, new
+        d += DAY

@@ -465,13 +465,9 @@ def _move_case(rng: random.Random, case: Case, start: dt.date, today: dt.date) -
     Case.objects.filter(pk=case.pk).update(opened_at=opened)
     for referral in Referral.objects.filter(case=case):
         dl = deadline(start, referral.allotted_days)
-        # The sweep reads referrals whose next colour day has come: today, for every moved one.
+        # Dates only: the full sweep at the end gives the moved referrals their colours.
         Referral.objects.filter(pk=referral.pk).update(
-            start_date=start,
-            due_date=dl.due,
-            provisional=dl.provisional,
-            next_colour_on=today if start != today else referral.next_colour_on,
-            created_at=opened,
+            start_date=start, due_date=dl.due, provisional=dl.provisional, created_at=opened
         )
 
 
@@ -651,7 +647,7 @@ def _run_cases(
                 moved_open.append(referral)
 
     # The real sweep gives the moved referrals their colours and tells the departments.
-    result.swept = colour_sweep(today=today)
+    result.swept = colour_sweep(today=today, full=True)
 
     # One department has asked for more (the clock stops until the centre answers).
     if len(moved_open) >= 4:

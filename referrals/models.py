@@ -81,8 +81,7 @@ class Referral(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals")
     # No single-column indexes on department and township: the (department, status) and
-    # (township, status) indexes serve those lookups, and every index is one more write on each
-    # colour change of the sweep (bench sweep_100k_s).
+    # (township, status) indexes serve those lookups.
     department = models.ForeignKey(
         "assist_center.Department",
         verbose_name=_("department"),
@@ -112,9 +111,9 @@ class Referral(models.Model):
     provisional = models.BooleanField(_("provisional deadline"), default=False)
     paused_since = models.DateField(_("paused since"), null=True, blank=True)
     paused_days = models.PositiveSmallIntegerField(_("working days paused"), default=0)
+    # In no index, so that the sweep's colour change is a HOT update (bench sweep_100k_s): the
+    # table keeps free space on each page for it (fillfactor, migration 0004).
     colour = models.CharField(_("warning"), max_length=8, choices=Colour.choices, default=Colour.NONE)
-    # The day the next colour starts: the sweep reads only referrals whose day has come.
-    next_colour_on = models.DateField(_("next colour on"), null=True, blank=True)
     return_reason = models.CharField(
         _("return reason"), max_length=24, choices=ReturnReason.choices, blank=True
     )
@@ -139,9 +138,11 @@ class Referral(models.Model):
         verbose_name_plural = _("referrals")
         ordering = ["due_date", "id"]
         indexes = [
+            # The sweep reads running referrals by (allotted days, due date): the pairs whose
+            # colour changes today (referrals.colours.colour_moves). Neither column changes in a sweep.
             models.Index(
-                fields=["next_colour_on"],
-                name="referral_sweep_idx",
+                fields=["allotted_days", "due_date"],
+                name="referral_clock_idx",
                 condition=models.Q(status__in=["pending", "accepted"]),
             ),
             models.Index(fields=["department", "status"], name="referral_department_status_idx"),
@@ -215,23 +216,22 @@ class Notification(models.Model):
         DEPARTMENT = "department", _("Department")
         COORDINATOR = "coordinator", _("County coordinator")
 
-    # The unique (referral, colour, audience) index serves lookups by referral.
+    # The unique (referral, colour, audience) index serves lookups by referral. No database
+    # constraint: notifications are event rows the sweep writes by the thousand, and a foreign key
+    # would lock each referral row once more (KEY SHARE) per notification, a third of the sweep's
+    # time (bench sweep_100k_s). The sweep writes them from the rows it has just updated, and a
+    # referral is never deleted (PROTECT here and on every other reference), so none can dangle.
     referral = models.ForeignKey(
         Referral,
         verbose_name=_("referral"),
         on_delete=models.PROTECT,
         related_name="notifications",
         db_index=False,
+        db_constraint=False,
     )
+    # A department notification is for the referral's department (a referral never changes
+    # department: reassigning cancels it and opens a new one), so no column repeats it.
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
-    department = models.ForeignKey(
-        "assist_center.Department",
-        verbose_name=_("department"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     colour = models.CharField(_("warning"), max_length=8, choices=Colour.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -247,6 +247,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral} {self.colour}"
+
+
+class ColourSweep(models.Model):
+    """A day the colour sweep ran, with the thresholds it ran with.
+
+    The next sweep moves only the referrals whose colour differs between the last swept day and
+    its own (referrals.colours.colour_moves), so its cost follows the changes; with no earlier day,
+    or other thresholds, it reconciles every running referral once.
+    """
+
+    day = models.DateField(_("day"), primary_key=True)
+    blue_fraction = models.FloatField(_("blue from this share of the time"))
+    yellow_days_left = models.PositiveSmallIntegerField(_("yellow from this many days left"))
+    ran_at = models.DateTimeField(_("last run at"))
+    changed = models.PositiveIntegerField(_("referrals changed colour"), default=0)
+
+    class Meta:
+        verbose_name = _("colour sweep")
+        verbose_name_plural = _("colour sweeps")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.changed}"
 
 
 class OutsidePolicyNeed(models.Model):

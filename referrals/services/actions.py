@@ -33,7 +33,7 @@ from assist_center.workdays import add_working_days, deadline, working_days_betw
 from eligibility.rules import ITEM_LABELS
 
 from .. import selectors
-from ..colours import colour_for, next_colour_day
+from ..colours import colour_for
 from ..models import Case, Colour, Notification, Referral, ReferralOutcome
 
 logger = logging.getLogger(__name__)
@@ -116,14 +116,7 @@ def notify(referral: Referral, colour: str) -> None:
     a no-op, whoever repeats it (two sweeps, two beats, a task delivered twice, an action)."""
     if colour == Colour.NONE:
         return
-    rows = [
-        Notification(
-            referral_id=referral.pk,
-            audience=Notification.Audience.DEPARTMENT,
-            department_id=referral.department_id,
-            colour=colour,
-        )
-    ]
+    rows = [Notification(referral_id=referral.pk, audience=Notification.Audience.DEPARTMENT, colour=colour)]
     if colour == Colour.RED:
         rows.append(
             Notification(referral_id=referral.pk, audience=Notification.Audience.COORDINATOR, colour=colour)
@@ -138,13 +131,10 @@ def record_colour_change(referral: Referral, *, today: dt.date) -> list[str]:
     does the same for many rows at once.
     """
     new = colour_for(allotted=referral.allotted_days, due_date=referral.due_date, today=today)
-    referral.next_colour_on = next_colour_day(
-        allotted=referral.allotted_days, due_date=referral.due_date, today=today
-    )
     if new != referral.colour:
         referral.colour = new
         notify(referral, new)
-    return ["colour", "next_colour_on"]
+    return ["colour"]
 
 
 # --- department actions ----------------------------------------------------------------------
@@ -186,10 +176,8 @@ def referral_request_info(*, actor: Any, referral_id: int, question: str) -> Ref
         old_status = referral.status
         referral.status = S.INFO_REQUESTED
         referral.paused_since = today
-        # The sweep reads only running clocks; the answer sets the next day again.
-        referral.next_colour_on = None
         _message(referral, kind="question", text=question, today=today)
-        referral.save(update_fields=["status", "paused_since", "next_colour_on", "brief"])
+        referral.save(update_fields=["status", "paused_since", "brief"])
         audit_record(
             actor=actor,
             action="referral.request_info",
@@ -254,9 +242,8 @@ def referral_return(*, actor: Any, referral_id: int, reason_code: str, note: str
         referral.status = S.RETURNED
         referral.return_reason = reason_code
         referral.note = note
-        referral.next_colour_on = None
         referral.paused_since = None
-        referral.save(update_fields=["status", "return_reason", "note", "next_colour_on", "paused_since"])
+        referral.save(update_fields=["status", "return_reason", "note", "paused_since"])
         audit_record(
             actor=actor,
             action="referral.return",
@@ -341,8 +328,7 @@ def referral_complete(*, actor: Any, referral_id: int, outcomes: Sequence[Outcom
         old_status = referral.status
         referral.status = S.COMPLETED
         referral.finished_at = timezone.now()
-        referral.next_colour_on = None
-        referral.save(update_fields=["status", "finished_at", "next_colour_on"])
+        referral.save(update_fields=["status", "finished_at"])
         ReferralOutcome.objects.bulk_create(rows)
         audit_record(
             actor=actor,

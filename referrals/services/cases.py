@@ -27,7 +27,7 @@ from assist_center.workdays import add_working_days, deadline
 from eligibility.rules import CRITERION_NAMES, ITEM_LABELS, ITEMS
 
 from .. import selectors
-from ..colours import colour_for, next_colour_day
+from ..colours import colour_for
 from ..models import Case, DeadlineRule, OutsidePolicyNeed, Referral
 from .actions import _bad, _text, case_close_if_finished, record_colour_change, require_centre
 
@@ -139,7 +139,6 @@ def schedule(referral: Referral, *, today: dt.date, start: dt.date, days: int) -
     referral.paused_since = None
     referral.paused_days = 0
     referral.colour = colour_for(allotted=days, due_date=dl.due, today=today)
-    referral.next_colour_on = next_colour_day(allotted=days, due_date=dl.due, today=today)
 
 
 def _applicant(application: Application) -> ApplicationMember | None:
@@ -439,9 +438,8 @@ def referral_reassign(*, actor: Any, referral_id: int, department_id: int, reaso
         old_status = old.status
         old.status = S.CANCELLED
         old.finished_at = now
-        old.next_colour_on = None
         old.note = reason
-        old.save(update_fields=["status", "finished_at", "next_colour_on", "note"])
+        old.save(update_fields=["status", "finished_at", "note"])
         new = Referral(
             case=case,
             department=department,
@@ -536,8 +534,7 @@ def referral_cancel(*, actor: Any, referral_id: int, reason: str) -> Referral:
         old_status = referral.status
         referral.status = S.CANCELLED
         referral.finished_at = timezone.now()
-        referral.next_colour_on = None
-        referral.save(update_fields=["status", "finished_at", "next_colour_on"])
+        referral.save(update_fields=["status", "finished_at"])
         audit_record(
             actor=actor,
             action="referral.cancel",

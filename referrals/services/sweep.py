@@ -1,18 +1,26 @@
 """The red/yellow/blue sweep: move colours whose day has come, notify each new colour once.
 
 Run by Celery beat every few minutes (referrals.tasks.colour_sweep). Its cost follows the number
-of referrals whose colour changes, not the number open: each referral carries the date its next
-colour starts (`next_colour_on`, a partial index over running clocks), and the sweep reads only
-rows whose date has come.
+of referrals whose colour changes, not the number open: from the last day swept (ColourSweep) to
+today, only referrals with certain (allotted days, due date) pairs change colour
+(referrals.colours.colour_moves: a handful of pairs a day), and an index on exactly that pair over
+running clocks finds them. Nothing the sweep writes is in an index of the referral table, so each
+colour change is a HOT update, a fraction of the cost of updating every index (bench sweep_100k_s).
 
 Once only, however it is run (security.md, "Reliability"):
 - a transaction-level advisory lock lets one sweep work at a time; a second beat process that
-  fires at the same moment finds the lock taken and returns at once;
-- the UPDATE is conditional on the row still holding what the colour was computed from (colour,
-  due date, allotted days, a running clock), so a stale computation changes nothing;
+  fires at the same moment finds the lock taken and returns at once, and one that runs after it
+  finds today swept already;
+- the UPDATE is conditional on the row still holding what the colour was computed from (allotted
+  days, due date, a running clock) and on the colour only moving forward, so a stale computation
+  changes nothing;
 - notifications are inserted ON CONFLICT DO NOTHING against their unique (referral, colour,
   audience), and only the rows actually inserted count towards the warning SMS, whose idempotency
   key is per contact, colour and day. A task delivered twice therefore has one effect.
+
+Actions that move a due date (answer, extend, reassign) set the colour for their day themselves
+(referrals.services.actions.record_colour_change), so every running referral holds the right
+colour for the last day swept, which is what lets the sweep look at the changes only.
 
 The UPDATE bypasses django-simple-history (stack.md): the Notification rows are the per-referral
 record of each colour change, and one audit event per sweep records the counts.
@@ -24,141 +32,153 @@ import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from assist_center.audit import audit_record
 from assist_center.sms.services import sms_queue
 
-from ..colours import colour_for, next_colour_day
-from ..models import Colour, DepartmentContact, Notification, Referral
+from ..colours import COLOURS_IN_ORDER, blue_fraction, colour_for, colour_moves, yellow_days_left
+from ..models import Colour, ColourSweep, DepartmentContact, Referral
 
 logger = logging.getLogger(__name__)
 
 # pg_try_advisory_xact_lock key: "referral" colour sweep (any constant unique in the project).
 SWEEP_LOCK_KEY = 5_200_517
-BATCH = 10_000
+_CLOCK = tuple(str(s) for s in Referral.CLOCK_STATUSES)
 
 
 @dataclass(frozen=True)
-class Change:
-    referral_id: int
-    old: str
-    new: str
-    next_on: dt.date | None
-    due_date: dt.date
+class Move:
+    """Every running referral with these allotted days and due date turns `new` (if behind it)."""
+
     allotted: int
+    due_date: dt.date
+    new: str
 
 
-def compute_changes(rows: list[tuple[int, int, dt.date, str]], *, today: dt.date) -> list[Change]:
-    """(id, allotted, due, colour) rows -> what each should become today (colour and next day)."""
-    # Thousands of referrals share a handful of (allotted, due) pairs on any day: compute each once.
-    memo: dict[tuple[int, dt.date], tuple[str, dt.date | None]] = {}
-    out = []
-    for pk, allotted, due, colour in rows:
-        key = (allotted, due)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = (
-                str(colour_for(allotted=allotted, due_date=due, today=today)),
-                next_colour_day(allotted=allotted, due_date=due, today=today),
+def _running_allotments() -> list[int]:
+    """The distinct allotted-day counts of running referrals: a skip scan of referral_clock_idx,
+    one index probe per distinct count (a handful), however many referrals are open."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE n(v) AS (
+                SELECT min(allotted_days) FROM referrals_referral WHERE status = ANY(%(clock)s)
+                UNION ALL
+                SELECT (SELECT min(allotted_days) FROM referrals_referral
+                         WHERE status = ANY(%(clock)s) AND allotted_days > n.v)
+                  FROM n WHERE n.v IS NOT NULL
             )
-        out.append(
-            Change(
-                referral_id=pk, old=colour, new=found[0], next_on=found[1], due_date=due, allotted=allotted
-            )
+            SELECT v FROM n WHERE v IS NOT NULL
+            """,
+            {"clock": list(_CLOCK)},
         )
-    return out
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _every_running_pair() -> list[tuple[int, dt.date]]:
+    """Every (allotted days, due date) of a running referral: the reconciliation of a first sweep."""
+    return list(
+        Referral.objects.filter(status__in=_CLOCK)
+        .order_by()
+        .values_list("allotted_days", "due_date")
+        .distinct()
+    )
+
+
+def plan_moves(*, today: dt.date, since: dt.date | None) -> list[Move]:
+    """What changes colour on `today`, given every running referral is right for `since`.
+
+    With no `since` (no sweep yet, or thresholds changed), every running pair is computed afresh.
+    """
+    if since is None:
+        moves = []
+        for allotted, due in _every_running_pair():
+            new = colour_for(allotted=allotted, due_date=due, today=today)
+            if new != Colour.NONE:
+                moves.append(Move(allotted, due, str(new)))
+        return moves
+    return [
+        Move(allotted, due, str(new))
+        for allotted in _running_allotments()
+        for due, new in colour_moves(allotted=allotted, since=since, today=today)
+    ]
 
 
 _APPLY_SQL = """
-WITH v(id, old, new, next_on, due, allotted) AS (
-    SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::date[], %s::date[], %s::int[])
+WITH v(allotted, due, new) AS (
+    SELECT * FROM unnest(%(allotted)s::int[], %(due)s::date[], %(new)s::text[])
 ),
 moved AS (
     UPDATE referrals_referral AS r
-       SET colour = v.new, next_colour_on = v.next_on
+       SET colour = v.new
       FROM v
-     WHERE r.id = v.id
-       AND r.colour = v.old
+     WHERE r.allotted_days = v.allotted
        AND r.due_date = v.due
-       AND r.allotted_days = v.allotted
-       AND r.status IN ('pending', 'accepted')
-    RETURNING r.id, r.department_id, v.old, v.new
+       AND r.status = ANY(%(clock)s)
+       AND array_position(%(order)s::text[], r.colour::text) < array_position(%(order)s::text[], v.new)
+    RETURNING r.id, r.department_id, v.new
 ),
 told AS (
-    SELECT id, 'department' AS audience, department_id, new FROM moved WHERE new <> old AND new <> 'none'
+    SELECT id, 'department' AS audience, new FROM moved WHERE new <> 'none'
     UNION ALL
-    SELECT id, 'coordinator', NULL, new FROM moved WHERE new <> old AND new = 'red'
+    SELECT id, 'coordinator', new FROM moved WHERE new = 'red'
 ),
 ins AS (
-    INSERT INTO referrals_notification (referral_id, audience, department_id, colour, created_at)
-    SELECT id, audience, department_id, new, %s FROM told
+    INSERT INTO referrals_notification (referral_id, audience, colour, created_at)
+    SELECT id, audience, new, %(now)s FROM told
     ON CONFLICT ON CONSTRAINT notification_once DO NOTHING
-    RETURNING referral_id, audience, department_id, colour
 )
-SELECT referral_id, audience, department_id, colour FROM ins
-UNION ALL
-SELECT count(*), '#changed', NULL, '' FROM moved WHERE new <> old
+SELECT department_id, new, count(*) FROM moved GROUP BY department_id, new
 """
 
 
-def apply_changes(changes: list[Change]) -> tuple[int, list[tuple[int, str, int | None, str]]]:
-    """Write computed changes in one statement per batch.
+def apply_moves(moves: list[Move]) -> tuple[int, dict[int, Counter[str]]]:
+    """Write the moves in one statement.
 
-    Returns how many referrals changed colour and the notifications actually inserted. Rows are
-    sorted by id so that concurrent writers lock in the same order.
+    Returns how many referrals changed colour and, per department, how many turned each colour.
+    A repeated or stale sweep moves nothing (the UPDATE's conditions), so it counts nothing.
     """
+    if not moves:
+        return 0, {}
     changed = 0
-    inserted: list[tuple[int, str, int | None, str]] = []
-    now = timezone.now()
-    changes = sorted(changes, key=lambda c: c.referral_id)
+    told: dict[int, Counter[str]] = {}
     with connection.cursor() as cursor:
-        # Reach each row by its primary key: with few changes among many open referrals the planner
-        # may prefer hashing the whole table, a cost that grows with every open referral.
+        # Reach the rows through referral_clock_idx: with few pairs among many open referrals the
+        # planner may prefer hashing the whole table, a cost that grows with every open referral.
         cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-        for start in range(0, len(changes), BATCH):
-            chunk = changes[start : start + BATCH]
-            cursor.execute(
-                _APPLY_SQL,
-                [
-                    [c.referral_id for c in chunk],
-                    [c.old for c in chunk],
-                    [c.new for c in chunk],
-                    [c.next_on for c in chunk],
-                    [c.due_date for c in chunk],
-                    [c.allotted for c in chunk],
-                    now,
-                ],
-            )
-            for row in cursor.fetchall():
-                if row[1] == "#changed":
-                    changed += int(row[0])
-                else:
-                    inserted.append(row)
+        cursor.execute(
+            _APPLY_SQL,
+            {
+                "allotted": [m.allotted for m in moves],
+                "due": [m.due_date for m in moves],
+                "new": [m.new for m in moves],
+                "clock": list(_CLOCK),
+                "order": list(COLOURS_IN_ORDER),
+                "now": timezone.now(),
+            },
+        )
+        for department_id, colour, count in cursor.fetchall():
+            changed += int(count)
+            told.setdefault(department_id, Counter())[colour] += int(count)
         cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
-    return changed, inserted
+    return changed, told
 
 
-def _warn_departments(told: list[tuple[int, str, int | None, str]], *, today: dt.date) -> int:
+def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date) -> int:
     """One SMS per department contact: how many referrals turned red, yellow, blue (no personal data).
 
     The key is per contact and day: colours change in the first sweep after midnight (a referral
     never changes colour on the day its dates were set), so a day has one summary per contact.
     """
-    counts: dict[int, Counter[str]] = {}
-    for _, audience, department_id, colour in told:
-        if audience == Notification.Audience.DEPARTMENT and department_id is not None:
-            counts.setdefault(department_id, Counter())[colour] += 1
-    if not counts:
+    if not told:
         return 0
     sent = 0
-    for contact in DepartmentContact.objects.filter(department_id__in=list(counts), active=True).order_by(
-        "pk"
-    ):
-        n = counts[contact.department_id]
+    for contact in DepartmentContact.objects.filter(department_id__in=list(told), active=True).order_by("pk"):
+        n = told[contact.department_id]
         try:
             sms_queue(
                 to=contact.phone,
@@ -180,32 +200,55 @@ def _lock_taken() -> bool:
     return not got
 
 
-def colour_sweep(*, today: dt.date | None = None) -> int:
-    """Move every running referral whose next colour day has come; return how many changed colour."""
+def _since(today: dt.date, *, full: bool) -> dt.date | None:
+    """The day every running referral is known to be right for, or None to reconcile them all."""
+    if full:
+        return None
+    last = ColourSweep.objects.filter(day__lte=today).order_by("-day").first()
+    if last is None or (last.blue_fraction, last.yellow_days_left) != (blue_fraction(), yellow_days_left()):
+        return None
+    return last.day
+
+
+def colour_sweep(*, today: dt.date | None = None, full: bool = False) -> int:
+    """Move every running referral whose colour changes by `today`; return how many changed.
+
+    `full` recomputes every running referral (after dates were changed outside the actions, as the
+    demo seeder does); a first sweep, or one after the thresholds changed, does so by itself.
+    """
     today = today or timezone.localdate()
     with transaction.atomic():
         if _lock_taken():
             logger.info("colour sweep: another sweep is running; skipped")
             return 0
-        rows: list[Any] = list(
-            Referral.objects.filter(status__in=Referral.CLOCK_STATUSES, next_colour_on__lte=today)
-            .order_by("id")
-            .values_list("id", "allotted_days", "due_date", "colour")
-        )
-        if not rows:
-            return 0
-        changes = compute_changes(rows, today=today)
-        changed, told = apply_changes(changes)
-        new_colours = Counter(
-            colour for _, audience, _d, colour in told if audience == Notification.Audience.DEPARTMENT
-        )
+        since = _since(today, full=full)
+        moves = plan_moves(today=today, since=since)
+        changed, told = apply_moves(moves)
         sms = _warn_departments(told, today=today)
+        ColourSweep.objects.update_or_create(
+            day=today,
+            defaults={
+                "blue_fraction": blue_fraction(),
+                "yellow_days_left": yellow_days_left(),
+                "ran_at": timezone.now(),
+            },
+        )
+        if changed:
+            ColourSweep.objects.filter(day=today).update(changed=F("changed") + changed)
         if told:
+            notified = sum(told.values(), Counter())
             audit_record(
                 actor=None,
                 action="referral.colour_sweep",
                 subject=("referrals.sweep", today.isoformat()),
-                new={"today": today, "examined": len(rows), "notified": dict(new_colours), "sms": sms},
+                new={
+                    "today": today,
+                    "since": since,
+                    "pairs": len(moves),
+                    "changed": changed,
+                    "notified": dict(notified),
+                    "sms": sms,
+                },
             )
-    logger.info("colour sweep %s: %s examined, %s changed", today, len(rows), changed)
+    logger.info("colour sweep %s (since %s): %s pairs, %s changed", today, since, len(moves), changed)
     return changed

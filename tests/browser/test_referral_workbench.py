@@ -35,8 +35,8 @@ def test_department_staff_complete_a_yellow_referral_and_the_case_closes(
         due=today,
         today=today - dt.timedelta(days=3),
     )
-    Referral.objects.filter(pk=referral.pk).update(colour=Colour.NONE, next_colour_on=today)
-    colour_sweep(today=today)
+    Referral.objects.filter(pk=referral.pk).update(colour=Colour.NONE)
+    colour_sweep(today=today, full=True)
     referral.refresh_from_db()
     assert referral.colour == Colour.YELLOW
     assert Notification.objects.filter(

@@ -77,7 +77,7 @@ def test_complete_needs_exactly_one_outcome_per_item(county_map: Any, personas: 
     )
     assert ReferralOutcome.objects.filter(referral=r).count() == 2
     r.refresh_from_db()
-    assert r.status == S.COMPLETED and r.next_colour_on is None
+    assert r.status == S.COMPLETED
 
 
 @pytest.mark.django_db
@@ -138,7 +138,10 @@ def test_add_by_hand_and_extend(county_map: Any, personas: Any) -> None:
     r.refresh_from_db()
     # Wed 4 Nov with 5 days allotted: Thu, Fri and Mon left, 3 > 2.5, so no colour until Thursday.
     assert r.allotted_days == 5 and r.due_date == dt.date(2026, 11, 9) and r.colour == Colour.NONE
-    assert r.next_colour_on == dt.date(2026, 11, 5)
+    with time_machine.travel(at(dt.date(2026, 11, 5), 0, 5), tick=False):
+        colour_sweep()
+    r.refresh_from_db()
+    assert r.colour == Colour.BLUE
     assert AuditEvent.objects.get(action="referral.extend").reason == "等待残联鉴定"
 
 

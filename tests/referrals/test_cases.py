@@ -13,7 +13,8 @@ from applications.models import Application
 from assist_center import hooks
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.models import AuditEvent
-from referrals.models import Case, DeadlineRule, OutsidePolicyNeed, Referral
+from referrals.colours import colour_for
+from referrals.models import Case, Colour, DeadlineRule, OutsidePolicyNeed, Referral
 from referrals.services.cases import ITEM_DEPARTMENT, case_open_from_decisions, on_application_decided
 
 from .builders import OTHER_MEMBER_NAME, decided_application, open_case, other_member_id_number
@@ -74,7 +75,9 @@ def test_deadline_rules_item_over_department_over_default(county_map: Any, perso
     medical = case.referrals.get(department__code="medical_security")
     assert civil.allotted_days == 5 and civil.due_date == dt.date(2026, 11, 9)
     assert medical.allotted_days == 2 and medical.due_date == dt.date(2026, 11, 4)
-    assert civil.next_colour_on == dt.date(2026, 11, 5)  # Thu: Fri 6 and Mon 9 left, 2 <= 2.5
+    # Blue from Thursday: Fri 6 and Mon 9 left, 2 <= 2.5 (on Wednesday 3 are left).
+    assert colour_for(allotted=5, due_date=civil.due_date, today=dt.date(2026, 11, 4)) == Colour.NONE
+    assert colour_for(allotted=5, due_date=civil.due_date, today=dt.date(2026, 11, 5)) == Colour.BLUE
 
 
 def test_the_need_note_becomes_an_outside_policy_need_with_its_consents(

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from referrals.colours import colour_for, next_colour_day
+from referrals.colours import colour_for, colour_moves
 from referrals.models import Colour, Referral
 from referrals.services.actions import referral_answer_info, referral_request_info
 from referrals.services.sweep import colour_sweep
@@ -35,18 +35,28 @@ def colours(allotted: int, due: dt.date, first: dt.date, last: dt.date) -> dict[
     return out
 
 
-def assert_next_days_agree(allotted: int, due: dt.date, first: dt.date, last: dt.date) -> None:
-    """next_colour_day is exactly the first later date whose colour differs."""
-    table = colours(allotted, due, first, last + dt.timedelta(days=3))
-    for d in sorted(table):
-        if d > last:
-            break
-        nxt = next_colour_day(allotted=allotted, due_date=due, today=d)
-        later = [x for x in sorted(table) if x > d and table[x] != table[d]]
-        if table[d] == Colour.RED:
-            assert nxt is None
-        else:
-            assert nxt == later[0], (d, nxt, later[:1])
+def assert_moves_agree(allotted: int, first: dt.date, last: dt.date) -> None:
+    """colour_moves(since, today) is exactly the due dates whose colour differs between the two days.
+
+    Checked for every pair of days in [first, last] and every due date from two weeks before the
+    first day to two months after the last: the sweep moves only what colour_moves names.
+    """
+    one = dt.timedelta(days=1)
+    dues = [first - 14 * one + n * one for n in range((last - first).days + 75)]
+    since = first
+    while since <= last:
+        today = since
+        while today <= last:
+            moves = dict(colour_moves(allotted=allotted, since=since, today=today))
+            for due in dues:
+                before = colour_for(allotted=allotted, due_date=due, today=since)
+                now = colour_for(allotted=allotted, due_date=due, today=today)
+                if now != before:
+                    assert moves.get(due) == now, (since, today, due, before, now)
+                else:
+                    assert due not in moves, (since, today, due)
+            today += one
+        since += one
 
 
 def test_the_issues_national_day_example() -> None:
@@ -59,10 +69,12 @@ def test_the_issues_national_day_example() -> None:
     assert table[D(2026, 10, 9)] == Colour.YELLOW
     assert table[D(2026, 10, 10)] == Colour.RED  # Saturday 10 October, a make-up working day
     assert table[D(2026, 10, 12)] == Colour.RED
-    assert next_colour_day(allotted=2, due_date=due, today=D(2026, 9, 30)) == D(2026, 10, 8)
-    assert next_colour_day(allotted=2, due_date=due, today=D(2026, 10, 8)) == D(2026, 10, 9)
-    assert next_colour_day(allotted=2, due_date=due, today=D(2026, 10, 9)) == D(2026, 10, 10)
-    assert next_colour_day(allotted=2, due_date=due, today=D(2026, 10, 10)) is None
+    # What the sweep moves on each of those days, after the sweep of the day before.
+    assert dict(colour_moves(allotted=2, since=D(2026, 10, 7), today=D(2026, 10, 8)))[due] == Colour.BLUE
+    assert dict(colour_moves(allotted=2, since=D(2026, 10, 8), today=D(2026, 10, 9)))[due] == Colour.YELLOW
+    assert dict(colour_moves(allotted=2, since=D(2026, 10, 9), today=D(2026, 10, 10)))[due] == Colour.RED
+    assert due not in dict(colour_moves(allotted=2, since=D(2026, 9, 30), today=D(2026, 10, 7)))
+    assert due not in dict(colour_moves(allotted=2, since=D(2026, 10, 10), today=D(2026, 10, 12)))
 
 
 def test_spring_festival_five_day_referral() -> None:
@@ -79,7 +91,7 @@ def test_spring_festival_five_day_referral() -> None:
     assert table[D(2026, 2, 27)] == Colour.YELLOW
     assert table[D(2026, 2, 28)] == Colour.RED  # Saturday 28 Feb, a make-up working day
     assert table[D(2026, 3, 1)] == Colour.RED
-    assert_next_days_agree(5, due, D(2026, 2, 13), D(2026, 3, 1))
+    assert_moves_agree(5, D(2026, 2, 10), D(2026, 3, 2))
 
 
 def test_one_day_referral_goes_straight_from_none_to_yellow() -> None:
@@ -88,23 +100,13 @@ def test_one_day_referral_goes_straight_from_none_to_yellow() -> None:
     assert table[D(2026, 5, 5)] == Colour.NONE
     assert table[D(2026, 5, 6)] == Colour.YELLOW
     assert table[D(2026, 5, 7)] == Colour.RED
-    assert_next_days_agree(1, due, D(2026, 4, 30), D(2026, 5, 7))
+    assert_moves_agree(1, D(2026, 4, 28), D(2026, 5, 8))
 
 
-@pytest.mark.parametrize("allotted", [1, 2, 3, 4, 5, 7, 10])
-def test_next_colour_day_matches_the_rule_over_the_year(allotted: int) -> None:
-    from assist_center.workdays import add_working_days
-
-    for start in (
-        D(2026, 1, 1),
-        D(2026, 2, 12),
-        D(2026, 4, 3),
-        D(2026, 6, 18),
-        D(2026, 9, 24),
-        D(2026, 9, 30),
-    ):
-        due = add_working_days(start, allotted)
-        assert_next_days_agree(allotted, due, start, due + dt.timedelta(days=2))
+@pytest.mark.parametrize("allotted", [0, 1, 2, 3, 4, 5, 7, 10])
+def test_colour_moves_match_the_rule_around_the_years_holidays(allotted: int) -> None:
+    for first in (D(2025, 12, 29), D(2026, 2, 12), D(2026, 4, 30), D(2026, 9, 28)):
+        assert_moves_agree(allotted, first, first + dt.timedelta(days=14))
 
 
 @override_settings(REFERRAL_BLUE_FRACTION=0.2)
@@ -112,7 +114,7 @@ def test_the_blue_threshold_is_a_setting() -> None:
     due = D(2026, 3, 20)  # Friday; 10 working days from Fri 6 Mar
     assert colour_for(allotted=10, due_date=due, today=D(2026, 3, 17)) == Colour.NONE  # r = 3
     assert colour_for(allotted=10, due_date=due, today=D(2026, 3, 18)) == Colour.BLUE  # r = 2
-    assert_next_days_agree(10, due, D(2026, 3, 6), D(2026, 3, 21))
+    assert_moves_agree(10, D(2026, 3, 6), D(2026, 3, 21))
 
 
 def _sweep_at(day: dt.date, hour: int = 0, minute: int = 1) -> None:
@@ -129,20 +131,19 @@ def test_the_sweep_moves_the_example_referral_at_shanghai_midnights(county_map: 
         D(2026, 10, 9),
         2,
     )
-    assert referral.next_colour_on == D(2026, 10, 8)
     for day in [D(2026, 9, 30), *(D(2026, 10, n) for n in range(1, 8))]:
         _sweep_at(day, 23, 59)
         referral.refresh_from_db()
         assert referral.colour == Colour.NONE, day
     _sweep_at(D(2026, 10, 8), 0, 0)
     referral.refresh_from_db()
-    assert referral.colour == Colour.BLUE and referral.next_colour_on == D(2026, 10, 9)
+    assert referral.colour == Colour.BLUE
     _sweep_at(D(2026, 10, 9), 23, 59)
     referral.refresh_from_db()
     assert referral.colour == Colour.YELLOW
     _sweep_at(D(2026, 10, 10), 0, 0)
     referral.refresh_from_db()
-    assert referral.colour == Colour.RED and referral.next_colour_on is None
+    assert referral.colour == Colour.RED
     assert sorted(referral.notifications.values_list("colour", "audience")) == [
         ("blue", "department"),
         ("red", "coordinator"),
@@ -176,7 +177,7 @@ def test_a_pause_moves_the_due_date_by_the_working_days_paused(county_map: Any, 
     assert referral.due_date == D(2026, 9, 20)
     assert referral.status == Referral.Status.ACCEPTED
     # Paused at r = 1 (blue), resumed at r = 1: still blue, and no second blue notification.
-    assert referral.colour == Colour.BLUE and referral.next_colour_on == D(2026, 9, 20)
+    assert referral.colour == Colour.BLUE
     assert referral.notifications.filter(colour="blue").count() == 1
     _sweep_at(D(2026, 9, 20), 8)
     referral.refresh_from_db()

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from assist_center.models import AuditEvent, SmsMessage
 from assist_center.pii import phone_index
 from referrals import tasks
-from referrals.models import Case, Colour, DepartmentContact, Notification, Referral
-from referrals.services.sweep import apply_changes, colour_sweep, compute_changes
+from referrals.models import Case, Colour, ColourSweep, DepartmentContact, Notification, Referral
+from referrals.services.sweep import apply_moves, colour_sweep, plan_moves
 
 from .builders import open_case
 from .conftest import RACE
@@ -116,12 +116,64 @@ def test_a_task_delivered_twice_has_one_effect(county_map: Any, personas: Any) -
 def test_a_stale_computation_changes_nothing(county_map: Any, personas: Any) -> None:
     (case,) = _open(county_map, personas)
     r = case.referrals.get()
-    changes = compute_changes([(r.pk, r.allotted_days, r.due_date, r.colour)], today=D(2026, 10, 8))
-    assert apply_changes(changes)[0] == 1
-    # The same computation applied again (a second beat that read the row before the first wrote):
-    # the row no longer holds the colour it was computed from.
-    assert apply_changes(changes) == (0, [])
+    blue = plan_moves(today=D(2026, 10, 8), since=D(2026, 10, 7))
+    assert apply_moves(blue)[0] == 1
+    # The same computation applied again (a second beat that planned before the first wrote):
+    # the row holds the colour already.
+    assert apply_moves(blue) == (0, {})
     assert Notification.objects.count() == 1
+    # A computation for an earlier day, applied late, never moves a colour back.
+    assert apply_moves(plan_moves(today=D(2026, 10, 10), since=D(2026, 10, 9)))[0] == 1
+    assert apply_moves(blue) == (0, {})
+    r.refresh_from_db()
+    assert r.colour == Colour.RED
+
+
+@pytest.mark.django_db
+def test_a_first_sweep_reconciles_every_running_referral_then_only_changes_are_read(
+    county_map: Any, personas: Any
+) -> None:
+    (case,) = _open(county_map, personas)
+    # Dates changed outside the actions (as the demo seeder does): the colour is stale.
+    Referral.objects.filter(case=case).update(colour=Colour.NONE)
+    assert not ColourSweep.objects.exists()
+    assert colour_sweep(today=D(2026, 10, 9)) == 1  # no sweep before: every pair is recomputed
+    assert case.referrals.get().colour == Colour.YELLOW
+    # From now on only the pairs whose colour changes since the last sweep are read: a colour
+    # written behind the sweep's back stays as it is ...
+    Referral.objects.filter(case=case).update(colour=Colour.NONE)
+    assert colour_sweep(today=D(2026, 10, 9)) == 0
+    # ... until the day it would change anyway, or a full sweep.
+    assert colour_sweep(today=D(2026, 10, 9), full=True) == 1
+    assert case.referrals.get().colour == Colour.YELLOW
+    assert list(ColourSweep.objects.values_list("day", "changed")) == [(D(2026, 10, 9), 2)]
+
+
+@pytest.mark.django_db
+def test_new_thresholds_make_the_next_sweep_recompute_everything(county_map: Any, personas: Any) -> None:
+    from django.test import override_settings
+
+    (case,) = _open(county_map, personas)
+    assert colour_sweep(today=D(2026, 10, 7)) == 0  # 8 and 9 October left: no colour yet
+    with override_settings(REFERRAL_BLUE_FRACTION=1.0):
+        # Blue while r <= 2 now; the pair did not change colour under the old rule since the 7th,
+        # so only a recomputation finds it.
+        assert colour_sweep(today=D(2026, 10, 7)) == 1
+    assert case.referrals.get().colour == Colour.BLUE
+
+
+@pytest.mark.django_db
+def test_a_sweep_that_missed_days_catches_up(county_map: Any, personas: Any) -> None:
+    cases = _open(county_map, personas, n=2)
+    assert colour_sweep(today=D(2026, 9, 30)) == 0
+    assert colour_sweep(today=D(2026, 10, 12)) == 2  # beat was down from 1 to 11 October
+    assert {r.colour for c in cases for r in c.referrals.all()} == {Colour.RED}
+    assert sorted(Notification.objects.values_list("colour", "audience")) == [
+        ("red", "coordinator"),
+        ("red", "coordinator"),
+        ("red", "department"),
+        ("red", "department"),
+    ]
 
 
 @pytest.mark.django_db
@@ -184,15 +236,15 @@ def test_two_beats_at_once_notify_each_colour_once(county_map: Any, personas: An
 def test_two_stale_writers_at_once_move_a_colour_once(county_map: Any, personas: Any) -> None:
     # Without the advisory lock (two computations already made), the conditional UPDATE decides.
     cases = _open_for_race(county_map, personas, n=4)
-    rows = [(r.pk, r.allotted_days, r.due_date, r.colour) for c in cases for r in c.referrals.all()]
-    changes = compute_changes(rows, today=D(2026, 10, 8))
+    assert len(cases) == 4
+    moves = plan_moves(today=D(2026, 10, 8), since=D(2026, 10, 7))
 
     def write() -> tuple[int, int]:
         from django.db import transaction
 
         with transaction.atomic():
-            changed, told = apply_changes(changes)
-        return changed, len(told)
+            changed, told = apply_moves(moves)
+        return changed, sum(n for counts in told.values() for n in counts.values())
 
     results = run_together(write, write)
     assert sorted(results) == [(0, 0), (4, 4)]

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from applications.models import Application
 from assist_center.models import AuditEvent, Region
-from referrals.colours import colour_for, next_colour_day
+from referrals.colours import colour_for
 from referrals.models import Case, Colour, Notification, Referral, ReferralOutcome
 from tests.eligibility.db import Member, make_application
 
@@ -60,7 +60,6 @@ def make_referral(
         due_date=due,
         colour=colour
         or (colour_for(allotted=allotted, due_date=due, today=today) if running else Colour.NONE),
-        next_colour_on=next_colour_day(allotted=allotted, due_date=due, today=today) if running else None,
         paused_since=today if status == Referral.Status.INFO_REQUESTED else None,
     )
     return referral
@@ -260,12 +259,8 @@ def test_notifications_are_shown_once_to_the_department_then_marked_read(
 ) -> None:
     civil = two_departments["civil"]
     medical = two_departments["medical"]
-    mine = Notification.objects.create(
-        referral=civil, audience="department", department=civil.department, colour=Colour.YELLOW
-    )
-    theirs = Notification.objects.create(
-        referral=medical, audience="department", department=medical.department, colour=Colour.YELLOW
-    )
+    mine = Notification.objects.create(referral=civil, audience="department", colour=Colour.YELLOW)
+    theirs = Notification.objects.create(referral=medical, audience="department", colour=Colour.YELLOW)
     client = login(personas.dept_civil)
     first = client.get(reverse("workbench")).content.decode()
     assert "rw-notices" in first and civil.case.application.receipt_code in first
