@@ -122,3 +122,90 @@ def reimport_unchanged() -> Result:
         target="ratio <= 3 (information)",
         ok=True,
     )
+
+
+# --- where the time must go --------------------------------------------------------------------
+# The issue's 3x-COPY ratio compares the whole import with COPY of the raw file into an unlogged
+# table of text columns. These two figures show what part of any import is the write itself: the
+# rows the import produced (blind index, canonical JSON, content hash), exported and COPYed back,
+# first into an unlogged table of the pool's shape without an index, then into a logged table with
+# the pool's indexes. Neither validates, hashes or parses anything in Python.
+
+_FINAL_COLUMNS = (
+    "category, department, source_record_id, person_hash, effective_date, data, content_hash, "
+    "updated_at, job_id"
+)
+
+
+def _final_rows_file() -> Path:
+    """The category's rows as stored, in COPY text form (about 220 MB under var/bench/)."""
+    from eligibility.models import PoolRecord
+
+    if PoolRecord.objects.filter(category=CATEGORY).count() != ROWS:
+        _fresh_pool()
+        _import_seconds(sample_file())
+    path = Path(settings.BASE_DIR) / "var" / "bench" / f"pool_{CATEGORY}_{ROWS}_final.tsv"
+    with connection.cursor() as cursor, path.open("wb") as f:
+        # Constants only (the column list and the bench's own category): nothing from outside.
+        query = f"COPY (SELECT {_FINAL_COLUMNS} FROM eligibility_poolrecord WHERE category = '{CATEGORY}') TO STDOUT"  # noqa: S608, E501
+        cursor.copy_expert(query, f)
+    return path
+
+
+def _copy_final_rows_seconds(path: Path, *, create: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS bench_final_copy; {create}")
+        start = time.perf_counter()
+        with path.open("rb") as f:
+            cursor.copy_expert(f"COPY bench_final_copy ({_FINAL_COLUMNS}) FROM STDIN", f)
+        seconds = time.perf_counter() - start
+        cursor.execute("DROP TABLE bench_final_copy")
+    return seconds
+
+
+@benchmark("import_write_floor_unlogged_s")
+def write_floor_unlogged() -> Result:
+    """COPY of the final rows into an unlogged, unindexed table of the pool's shape, against the
+    plain COPY of the source file: the least any import that stores these rows must spend."""
+    final = _final_rows_file()
+    baseline = min(_plain_copy_seconds(sample_file()) for _ in range(2))
+    seconds = min(
+        _copy_final_rows_seconds(
+            final,
+            create="CREATE UNLOGGED TABLE bench_final_copy "
+            "(LIKE eligibility_poolrecord INCLUDING DEFAULTS INCLUDING IDENTITY)",
+        )
+        for _ in range(2)
+    )
+    final.unlink()
+    return Result(
+        value=round(seconds, 3),
+        unit="s",
+        baseline=round(baseline, 3),
+        ratio=round(seconds / baseline, 3),
+        target="information: the write alone",
+        ok=True,
+    )
+
+
+@benchmark("import_1m_over_write_floor")
+def import_over_write_floor() -> Result:
+    """The whole import against COPY of its final rows into a logged table with the pool's indexes
+    (what it must write): the cost of reading, validating and hashing on top of that write."""
+    final = _final_rows_file()
+    floor = _copy_final_rows_seconds(
+        final,
+        create="CREATE TABLE bench_final_copy (LIKE eligibility_poolrecord INCLUDING ALL)",
+    )
+    final.unlink()
+    _fresh_pool()
+    seconds, rows = _import_seconds(sample_file())
+    assert rows == ROWS
+    return Result(
+        value=round(seconds, 3),
+        unit="s",
+        baseline=round(floor, 3),
+        ratio=round(seconds / floor, 3),
+        target="ratio <= 3 (information)",
+        ok=seconds / floor <= 3,
+    )
