@@ -25,6 +25,7 @@ each process compares its token at most every `VERSION_CHECK_SECONDS`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
@@ -48,6 +49,7 @@ __all__ = [
     "add_working_days",
     "calendar_changed",
     "calendar_check_next_year",
+    "calendar_fingerprint",
     "deadline",
     "is_working_day",
     "is_year_confirmed",
@@ -117,6 +119,7 @@ class _Calendar:
     version: object
     overrides: dict[dt.date, bool]
     confirmed_years: frozenset[int]
+    fingerprint: str
     loaded_at: float
     checked_at: float
     years: dict[int, _YearCounts] = field(default_factory=dict)
@@ -147,8 +150,16 @@ def _load(version: object, now: float) -> _Calendar:
     overrides = dict(
         CalendarDay.objects.filter(date__year__in=sorted(confirmed)).values_list("date", "is_workday")
     )
+    digest = hashlib.md5(usedforsecurity=False)
+    digest.update(repr(sorted(confirmed)).encode())
+    digest.update(repr(sorted(overrides.items())).encode())
     return _Calendar(
-        version=version, overrides=overrides, confirmed_years=confirmed, loaded_at=now, checked_at=now
+        version=version,
+        overrides=overrides,
+        confirmed_years=confirmed,
+        fingerprint=digest.hexdigest(),
+        loaded_at=now,
+        checked_at=now,
     )
 
 
@@ -201,6 +212,15 @@ def calendar_changed() -> None:
     """
     _announce()
     transaction.on_commit(_announce)
+
+
+def calendar_fingerprint() -> str:
+    """A digest of the calendar in force: equal fingerprints count every day alike.
+
+    Lets work that remembers results across days (the referral colour sweep) notice that the
+    calendar changed under it and recompute.
+    """
+    return _calendar().fingerprint
 
 
 def is_year_confirmed(year: int) -> bool:

@@ -211,9 +211,8 @@ def _baseline() -> tuple[int, int]:
 
 @benchmark("sweep_100k_s")
 def sweep_100k() -> Result:
-    from referrals.colours import blue_fraction, yellow_days_left
     from referrals.models import ColourSweep, Referral
-    from referrals.services.sweep import colour_sweep
+    from referrals.services.sweep import colour_sweep, rule_in_force
 
     figures: dict[str, Any] = {}
     _remove_fixtures()
@@ -232,10 +231,7 @@ def sweep_100k() -> Result:
             # The sweep of the day before ran (the rows hold its colours).
             ColourSweep.objects.filter(day__gte=TODAY - dt.timedelta(days=1)).delete()
             ColourSweep.objects.create(
-                day=TODAY - dt.timedelta(days=1),
-                blue_fraction=blue_fraction(),
-                yellow_days_left=yellow_days_left(),
-                ran_at=timezone.now(),
+                day=TODAY - dt.timedelta(days=1), ran_at=timezone.now(), **rule_in_force()
             )
             baseline_changed, total = _baseline()
             figures["total"] = total

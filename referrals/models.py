@@ -250,16 +250,18 @@ class Notification(models.Model):
 
 
 class ColourSweep(models.Model):
-    """A day the colour sweep ran, with the thresholds it ran with.
+    """A day the colour sweep ran, with the thresholds and the calendar it ran with.
 
     The next sweep moves only the referrals whose colour differs between the last swept day and
     its own (referrals.colours.colour_moves), so its cost follows the changes; with no earlier day,
-    or other thresholds, it reconciles every running referral once.
+    other thresholds or another calendar (assist_center.workdays.calendar_fingerprint), it
+    reconciles every running referral once.
     """
 
     day = models.DateField(_("day"), primary_key=True)
     blue_fraction = models.FloatField(_("blue from this share of the time"))
     yellow_days_left = models.PositiveSmallIntegerField(_("yellow from this many days left"))
+    calendar = models.CharField(_("working-day calendar"), max_length=32)
     ran_at = models.DateTimeField(_("last run at"))
     changed = models.PositiveIntegerField(_("referrals changed colour"), default=0)
 

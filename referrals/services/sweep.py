@@ -32,6 +32,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -39,6 +40,7 @@ from django.utils import timezone
 
 from assist_center.audit import audit_record
 from assist_center.sms.services import sms_queue
+from assist_center.workdays import calendar_fingerprint
 
 from ..colours import COLOURS_IN_ORDER, blue_fraction, colour_for, colour_moves, yellow_days_left
 from ..models import Colour, ColourSweep, DepartmentContact, Referral
@@ -92,15 +94,14 @@ def _every_running_pair() -> list[tuple[int, dt.date]]:
 def plan_moves(*, today: dt.date, since: dt.date | None) -> list[Move]:
     """What changes colour on `today`, given every running referral is right for `since`.
 
-    With no `since` (no sweep yet, or thresholds changed), every running pair is computed afresh.
+    With no `since` (no sweep yet, or the rule changed), every running pair is computed afresh,
+    uncoloured ones included: a milder rule can take a colour back (settle_milder).
     """
     if since is None:
-        moves = []
-        for allotted, due in _every_running_pair():
-            new = colour_for(allotted=allotted, due_date=due, today=today)
-            if new != Colour.NONE:
-                moves.append(Move(allotted, due, str(new)))
-        return moves
+        return [
+            Move(allotted, due, str(colour_for(allotted=allotted, due_date=due, today=today)))
+            for allotted, due in _every_running_pair()
+        ]
     return [
         Move(allotted, due, str(new))
         for allotted in _running_allotments()
@@ -136,8 +137,35 @@ SELECT department_id, new, count(*) FROM moved GROUP BY department_id, new
 """
 
 
+# Only when the rule itself changed (new thresholds or calendar): colours ahead of the new rule
+# go back, silently (nobody is warned that a warning went away).
+_SETTLE_SQL = """
+WITH v(allotted, due, new) AS (
+    SELECT * FROM unnest(%(allotted)s::int[], %(due)s::date[], %(new)s::text[])
+)
+UPDATE referrals_referral AS r
+   SET colour = v.new
+  FROM v
+ WHERE r.allotted_days = v.allotted
+   AND r.due_date = v.due
+   AND r.status = ANY(%(clock)s)
+   AND array_position(%(order)s::text[], r.colour::text) > array_position(%(order)s::text[], v.new)
+"""
+
+
+def _params(moves: list[Move]) -> dict[str, Any]:
+    return {
+        "allotted": [m.allotted for m in moves],
+        "due": [m.due_date for m in moves],
+        "new": [m.new for m in moves],
+        "clock": list(_CLOCK),
+        "order": list(COLOURS_IN_ORDER),
+        "now": timezone.now(),
+    }
+
+
 def apply_moves(moves: list[Move]) -> tuple[int, dict[int, Counter[str]]]:
-    """Write the moves in one statement.
+    """Move colours forward in one statement, notifying each new colour.
 
     Returns how many referrals changed colour and, per department, how many turned each colour.
     A repeated or stale sweep moves nothing (the UPDATE's conditions), so it counts nothing.
@@ -150,22 +178,21 @@ def apply_moves(moves: list[Move]) -> tuple[int, dict[int, Counter[str]]]:
         # Reach the rows through referral_clock_idx: with few pairs among many open referrals the
         # planner may prefer hashing the whole table, a cost that grows with every open referral.
         cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-        cursor.execute(
-            _APPLY_SQL,
-            {
-                "allotted": [m.allotted for m in moves],
-                "due": [m.due_date for m in moves],
-                "new": [m.new for m in moves],
-                "clock": list(_CLOCK),
-                "order": list(COLOURS_IN_ORDER),
-                "now": timezone.now(),
-            },
-        )
+        cursor.execute(_APPLY_SQL, _params(moves))
         for department_id, colour, count in cursor.fetchall():
             changed += int(count)
             told.setdefault(department_id, Counter())[colour] += int(count)
         cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
     return changed, told
+
+
+def settle_milder(moves: list[Move]) -> int:
+    """Take back colours the rule in force no longer gives (after a full recomputation only)."""
+    if not moves:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_SETTLE_SQL, _params(moves))
+        return cursor.rowcount
 
 
 def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date) -> int:
@@ -200,12 +227,21 @@ def _lock_taken() -> bool:
     return not got
 
 
+def rule_in_force() -> dict[str, Any]:
+    """What the colours were computed with: if any of it changes, every colour is recomputed."""
+    return {
+        "blue_fraction": blue_fraction(),
+        "yellow_days_left": yellow_days_left(),
+        "calendar": calendar_fingerprint(),
+    }
+
+
 def _since(today: dt.date, *, full: bool) -> dt.date | None:
     """The day every running referral is known to be right for, or None to reconcile them all."""
     if full:
         return None
     last = ColourSweep.objects.filter(day__lte=today).order_by("-day").first()
-    if last is None or (last.blue_fraction, last.yellow_days_left) != (blue_fraction(), yellow_days_left()):
+    if last is None or any(getattr(last, name) != value for name, value in rule_in_force().items()):
         return None
     return last.day
 
@@ -224,14 +260,11 @@ def colour_sweep(*, today: dt.date | None = None, full: bool = False) -> int:
         since = _since(today, full=full)
         moves = plan_moves(today=today, since=since)
         changed, told = apply_moves(moves)
+        if since is None:
+            changed += settle_milder(moves)
         sms = _warn_departments(told, today=today)
         ColourSweep.objects.update_or_create(
-            day=today,
-            defaults={
-                "blue_fraction": blue_fraction(),
-                "yellow_days_left": yellow_days_left(),
-                "ran_at": timezone.now(),
-            },
+            day=today, defaults={**rule_in_force(), "ran_at": timezone.now()}
         )
         if changed:
             ColourSweep.objects.filter(day=today).update(changed=F("changed") + changed)

@@ -160,6 +160,10 @@ def test_new_thresholds_make_the_next_sweep_recompute_everything(county_map: Any
         # so only a recomputation finds it.
         assert colour_sweep(today=D(2026, 10, 7)) == 1
     assert case.referrals.get().colour == Colour.BLUE
+    # Back to the default rule: the blue it no longer gives is taken back, without a notification.
+    assert colour_sweep(today=D(2026, 10, 7)) == 1
+    assert case.referrals.get().colour == Colour.NONE
+    assert list(Notification.objects.values_list("colour", flat=True)) == ["blue"]
 
 
 @pytest.mark.django_db
@@ -210,6 +214,7 @@ def test_the_sweep_cost_follows_the_changes_not_the_open_referrals(county_map: A
                 open_case(county_map.village_a1, actor=personas.assistant_a, items=["medical"])
 
     more(3)
+    colour_sweep(today=D(2026, 10, 7))  # the first sweep reconciles everything once
     few = _sweep_queries(D(2026, 10, 8))
     assert Notification.objects.count() == 2
     more(30)
@@ -249,3 +254,19 @@ def test_two_stale_writers_at_once_move_a_colour_once(county_map: Any, personas:
     results = run_together(write, write)
     assert sorted(results) == [(0, 0), (4, 4)]
     assert Notification.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_calendar_change_makes_the_next_sweep_recompute_everything(county_map: Any, personas: Any) -> None:
+    from assist_center import workdays
+    from assist_center.models import CalendarDay
+
+    (case,) = _open(county_map, personas)  # due Fri 9 Oct
+    assert colour_sweep(today=D(2026, 10, 7)) == 0  # Thu 8 and Fri 9 left: no colour
+    # Thursday 8 October becomes a rest day: only Friday is left, so blue already on the 7th.
+    CalendarDay.objects.update_or_create(
+        date=D(2026, 10, 8), defaults={"is_workday": False, "kind": CalendarDay.Kind.HOLIDAY}
+    )
+    workdays.calendar_changed()
+    assert colour_sweep(today=D(2026, 10, 7)) == 1
+    assert case.referrals.get().colour == Colour.BLUE
