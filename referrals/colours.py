@@ -32,6 +32,8 @@ DAY = dt.timedelta(days=1)
 # A referral's remaining time never spans more than a few months of calendar; a bound keeps a
 # corrupt row (a due date decades away) from looping for long.
 _MAX_WALK_DAYS = 800
+# As the days pass a referral's colour only moves forward in this order; an action that moves the
+# due date (an extension) may set it back.
 COLOURS_IN_ORDER: tuple[str, ...] = (Colour.NONE, Colour.BLUE, Colour.YELLOW, Colour.RED)
 
 
@@ -64,11 +66,6 @@ def colour_for(*, allotted: int, due_date: dt.date, today: dt.date) -> Colour:
     if r <= blue_threshold(allotted):
         return Colour.BLUE
     return Colour.NONE
-
-
-def colour_rank(colour: str) -> int:
-    """Colours only move forward as days pass (none < blue < yellow < red); an action may reset one."""
-    return COLOURS_IN_ORDER.index(colour)
 
 
 def warning_starts(*, allotted: int, today: dt.date) -> dt.date:
