@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 WINDOW_DAYS = 365  # "the last 12 months": records dated in (as_of - 365 days, as_of]
 RECENT_WAGE_DAYS = 92  # a wage paid in the last three months means the member is working
@@ -76,9 +76,11 @@ class RecordRow:
     data: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class MemberInput:
-    """One person named in the application; `key` ("m1", ...) names them in reports, not the hash."""
+class MemberInput(NamedTuple):
+    """One person named in the application; `key` ("m1", ...) names them in reports, not the hash.
+
+    A tuple rather than a frozen dataclass: a bulk re-check builds one per registered person.
+    """
 
     key: str
     person_hash: str
@@ -493,7 +495,10 @@ class _MemberResult:
     facts: MemberFacts
     income: _Income
     refs: dict[str, list[RecordRef]]
-    missing: list[str]
+    # Kept apart by what is missing, not told apart by words in the sentence: a name or relation
+    # could contain those words.
+    registration_missing: list[str]
+    income_missing: list[str]
     conflicts: list[str]
 
 
@@ -501,7 +506,8 @@ def _member_facts(m: _Member, as_of: dt.date) -> _MemberResult:
     inp = m.inp
     age = age_on(inp.birth_date, as_of)
     refs: dict[str, list[RecordRef]] = defaultdict(list)
-    missing: list[str] = []
+    registration_missing: list[str] = []
+    income_missing: list[str] = []
     conflicts: list[str] = []
     death_day, death_refs, death_conflict = _death(m, as_of)
     refs["deaths"] += death_refs
@@ -513,7 +519,7 @@ def _member_facts(m: _Member, as_of: dt.date) -> _MemberResult:
         hukou_refs, hukou_missing, hukou_conflict = _hukou(m, as_of)
         refs["members"] += hukou_refs
         if hukou_missing:
-            missing.append(hukou_missing)
+            registration_missing.append(hukou_missing)
         if hukou_conflict:
             conflicts.append(hukou_conflict)
     income = _member_income(m, as_of) if alive else _Income(ZERO, [], False)
@@ -537,7 +543,7 @@ def _member_facts(m: _Member, as_of: dt.date) -> _MemberResult:
     low, high = WORKING_AGE
     excused = is_student or (grade is not None and grade <= 2)
     if alive and low <= age < high and not excused and not income.has_any_record:
-        missing.append(f"{m.label}处于劳动年龄，但数据池中没有就业、失业或收入记录")
+        income_missing.append(f"{m.label}处于劳动年龄，但数据池中没有就业、失业或收入记录")
     facts = MemberFacts(
         key=inp.key,
         name=inp.name,
@@ -558,7 +564,7 @@ def _member_facts(m: _Member, as_of: dt.date) -> _MemberResult:
         state_employee=bool(state),
         label=m.label,
     )
-    return _MemberResult(facts, income, refs, missing, conflicts)
+    return _MemberResult(facts, income, refs, registration_missing, income_missing, conflicts)
 
 
 def _sum_fact(values: Iterable[tuple[Decimal, RecordRef]], unit: str = "元") -> Fact:
@@ -580,7 +586,7 @@ def compute_facts(
     supporters = [(m, r) for m, r in zip(ms, results, strict=True) if m.inp.role not in HOUSEHOLD_ROLES]
     living = [(m, r) for m, r in household if r.facts.counted]
 
-    member_missing = tuple(s for _m, r in household for s in r.missing if "户籍" in s)
+    member_missing = tuple(s for _m, r in household for s in r.registration_missing)
     member_conflict = tuple(s for _m, r in household for s in r.conflicts)
     member_refs = tuple(ref for _m, r in household for key in ("members", "deaths") for ref in r.refs[key])
     counted = Fact(len(living), "人", member_refs, member_missing, member_conflict)
@@ -588,7 +594,7 @@ def compute_facts(
         counted = Fact(0, "人", member_refs, (*member_missing, "申请中没有在世的家庭成员"), member_conflict)
 
     income_sources = tuple(ref for _m, r in living for ref in r.income.sources)
-    income_missing = tuple(s for _m, r in living for s in r.missing if "劳动年龄" in s)
+    income_missing = tuple(s for _m, r in living for s in r.income_missing)
     income_conflict = tuple(r.income.conflict for _m, r in living if r.income.conflict)
     total_income = sum((r.facts.monthly_income for _m, r in living), ZERO).quantize(CENT)
     household_income = Fact(total_income, "元/月", income_sources, income_missing, income_conflict)
@@ -681,7 +687,7 @@ def compute_facts(
         max((r.facts.monthly_income for _m, r in supporters if r.facts.alive), default=ZERO),
         "元/月",
         tuple(ref for _m, r in supporters for ref in r.income.sources),
-        tuple(s for _m, r in supporters for s in r.missing if "劳动年龄" in s),
+        tuple(s for _m, r in supporters for s in r.income_missing),
         tuple(r.income.conflict for _m, r in supporters if r.income.conflict),
     )
     this_year_deaths = tuple(

@@ -25,7 +25,7 @@ from .base import (
     combine,
     no_standard,
 )
-from .outcomes import evaluate_outcomes
+from .outcomes import OutcomeRules, evaluate_outcomes
 from .params import DEMO_PARAMS, PARAM_SPECS, ParamsError, validate_params
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "ItemOutcome",
     "ItemResult",
     "Outcome",
+    "OutcomeRules",
     "ParamsError",
     "evaluate",
     "evaluate_outcomes",

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -38,13 +40,14 @@ from assist_center.scopes import is_county_wide
 
 from ..facts import HouseholdFacts, MemberInput, compute_facts
 from ..models import PoolRecord, Standard
+from ..outcome_facts import OutcomeFacts, outcome_facts
 from ..rules import (
     ITEM_LABELS,
     ITEMS,
     OUTCOME_LABELS,
     ItemOutcome,
+    OutcomeRules,
     ParamsError,
-    evaluate_outcomes,
     validate_params,
 )
 from ..standards import in_force_q
@@ -80,26 +83,41 @@ class Roster:
 # --- loading -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Cyclic garbage collection off for a bulk run, as it was before afterwards.
+
+    A run keeps a chunk's few hundred thousand records, data dicts and facts alive at once, so the
+    collector, triggered by every 700 allocations, scans them again and again: a third of the
+    loading time. None of them is part of a cycle, so reference counting frees them as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_rosters(household_ids: Sequence[int]) -> dict[int, Roster]:
     """The households' members in one query, the head first (the facts' "applicant")."""
     rosters: dict[int, Roster] = {}
     if not household_ids:
         return rosters
-    rows = (
-        Person.objects.filter(household_id__in=list(household_ids))
-        .order_by("household_id", "pk")
-        .values_list(
-            "household_id",
-            "household__township_id",
-            "household__village_id",
-            "id_number_hash",
-            "relation",
-            "birth_date",
-            "sex",
-            "name",
+    # A raw cursor, as load_records: the ORM's per-row machinery (and its IN list of thousands of
+    # parameters, where one array is faster) costs more than the query. The columns are plain ones,
+    # with no conversion from the database to miss.
+    person, household = Person._meta.db_table, Household._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.household_id, h.township_id, h.village_id, p.id_number_hash, p.relation, "  # noqa: S608
+            f"p.birth_date, p.sex, p.name FROM {person} p JOIN {household} h ON h.id = p.household_id "
+            f"WHERE p.household_id = ANY(%s) ORDER BY p.household_id, p.id",
+            [list(household_ids)],
         )
-    )
-    for household_id, township_id, village_id, person_hash, relation, birth, sex, name in rows:
+        fetched = cursor.fetchall()
+    for household_id, township_id, village_id, person_hash, relation, birth, sex, name in fetched:
         roster = rosters.get(household_id)
         if roster is None:
             roster = rosters[household_id] = Roster(household_id, int(township_id or 0), village_id)
@@ -123,29 +141,36 @@ def load_rosters(household_ids: Sequence[int]) -> dict[int, Roster]:
 def load_records(person_hashes: Iterable[str], *, as_of: dt.date) -> dict[str, list[PoolRow]]:
     """Every pool record of these persons in effect by `as_of`, in one query, oldest first.
 
-    A raw cursor and json.loads: the ORM's per-row JSONField and model machinery cost several times
-    the SELECT itself at 100,000+ rows.
+    A raw cursor and one json.loads: the ORM's per-row JSONField and model machinery cost several
+    times the SELECT itself at 100,000+ rows.
     """
     hashes = list(dict.fromkeys(person_hashes))
     out: dict[str, list[PoolRow]] = defaultdict(list)
     if not hashes:
         return out
-    loads = json.loads
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT person_hash, category, department, source_record_id, effective_date, data "  # noqa: S608
             f"FROM {PoolRecord._meta.db_table} WHERE person_hash = ANY(%s) AND effective_date <= %s",
             [hashes, as_of],
         )
-        for person_hash, category, department, source_id, effective_date, data in cursor.fetchall():
-            if isinstance(data, str):
-                data = loads(data)
-            out[person_hash].append(PoolRow(category, department, source_id, effective_date, data))
+        rows = cursor.fetchall()
+    datas: list[Any] = [row[5] for row in rows]
+    if all(type(data) is str for data in datas):
+        # Django leaves jsonb as text. Parsed as one array it costs about a third of a json.loads per
+        # row (the per-call overhead dominates for small documents); the values are the same.
+        datas = json.loads("[" + ",".join(datas) + "]")
+    else:
+        datas = [json.loads(data) if isinstance(data, str) else data for data in datas]
+    for (person_hash, category, department, source_id, effective_date, _text), data in zip(
+        rows, datas, strict=True
+    ):
+        out[person_hash].append(PoolRow(category, department, source_id, effective_date, data))
     # Oldest first, like eligibility.pool.selectors: sorting each person's few records here is
     # cheaper than an ORDER BY over the whole result.
     by_date = attrgetter("effective_date", "source_record_id")
-    for rows in out.values():
-        rows.sort(key=by_date)
+    for records in out.values():
+        records.sort(key=by_date)
     return out
 
 
@@ -190,6 +215,14 @@ def facts_for(rosters: Iterable[Roster], *, as_of: dt.date) -> Iterator[tuple[Ro
         yield roster, compute_facts(roster.members, records, as_of=as_of)
 
 
+def outcome_facts_for(rosters: Iterable[Roster], *, as_of: dt.date) -> Iterator[tuple[Roster, OutcomeFacts]]:
+    """Each roster's outcome facts on `as_of` (what the outcome-only rules read); one query."""
+    rosters = list(rosters)
+    records = load_records((m.person_hash for r in rosters for m in r.members), as_of=as_of)
+    for roster in rosters:
+        yield roster, outcome_facts(roster.members, records, as_of=as_of)
+
+
 def enrolled_ids(*, township_ids: Sequence[int] | None = None) -> list[int]:
     qs = Household.objects.filter(is_enrolled=True)
     if township_ids is not None:
@@ -197,14 +230,17 @@ def enrolled_ids(*, township_ids: Sequence[int] | None = None) -> list[int]:
     return list(qs.order_by("pk").values_list("pk", flat=True))
 
 
-def enrolled_facts(
+def enrolled_outcome_facts(
     *, as_of: dt.date, township_ids: Sequence[int] | None = None, chunk: int = CHUNK_HOUSEHOLDS
-) -> Iterator[tuple[Roster, HouseholdFacts]]:
-    """Every enrolled household's facts, loaded `chunk` households at a time (3 queries a chunk)."""
+) -> Iterator[tuple[Roster, OutcomeFacts]]:
+    """Every enrolled household's outcome facts, `chunk` households at a time (2 queries a chunk).
+
+    Outcome facts, not the explained ones: the re-check and the what-if only count outcomes.
+    """
     ids = enrolled_ids(township_ids=township_ids)
     for start in range(0, len(ids), chunk):
         rosters = load_rosters(ids[start : start + chunk])
-        yield from facts_for(rosters.values(), as_of=as_of)
+        yield from outcome_facts_for(rosters.values(), as_of=as_of)
 
 
 def params_of(standards: Mapping[str, Standard], items: Iterable[str] | None = None) -> dict[str, Any]:
@@ -233,25 +269,30 @@ def recheck_enrolled(*, as_of: dt.date | None = None, chunk: int = CHUNK_HOUSEHO
     as_of = as_of or timezone.localdate()
     cache = StandardsCache(as_of)
     summary = RecheckSummary()
-    params_by_township: dict[int, dict[str, Any]] = {}
-    for roster, facts in enrolled_facts(as_of=as_of, chunk=chunk):
-        params = params_by_township.get(roster.township_id)
-        if params is None:
-            params = params_by_township[roster.township_id] = params_of(
-                cache.for_townships([roster.township_id])[roster.township_id]
-            )
-        # Outcomes only (rules.outcomes, proven equal to evaluate): the counts need no reasons.
-        for item, outcome in evaluate_outcomes(facts, params).items():
-            summary.outcomes[item][str(outcome)] += 1
-        summary.households += 1
+    rules_by_township: dict[int, OutcomeRules] = {}
+    # Households share a handful of outcome combinations: count those, then spread them per item.
+    # Joined into one string, because hashing a tuple of enum members calls Enum.__hash__ for each.
+    combinations: Counter[str] = Counter()
+    with gc_paused():
+        for roster, facts in enrolled_outcome_facts(as_of=as_of, chunk=chunk):
+            rules = rules_by_township.get(roster.township_id)
+            if rules is None:
+                rules = rules_by_township[roster.township_id] = OutcomeRules(
+                    params_of(cache.for_townships([roster.township_id])[roster.township_id])
+                )
+            # Outcomes only (rules.outcomes, proven equal to evaluate): the counts need no reasons.
+            combinations["|".join(rules.decide(facts).values())] += 1
+    for outcomes, households in combinations.items():
+        for item, outcome in zip(ITEMS, outcomes.split("|"), strict=True):
+            summary.outcomes[item][outcome] += households
+        summary.households += households
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def item_outcome(facts: HouseholdFacts, params: Mapping[str, Any], item: str) -> ItemOutcome:
-    """One item's outcome, running only the rules it depends on (the three basic items and itself)."""
-    subset = {k: v for k, v in params.items() if k == item or k in BASE_ITEMS}
-    return evaluate_outcomes(facts, subset)[item]
+def item_rules(params: Mapping[str, Any], item: str) -> OutcomeRules:
+    """The rules one item's outcome depends on (the three basic items and itself), prepared once."""
+    return OutcomeRules({k: v for k, v in params.items() if k == item or k in BASE_ITEMS})
 
 
 # --- what-if ---------------------------------------------------------------------------------
@@ -362,43 +403,44 @@ def whatif_run(
     )
     counts = {t: TownshipCount(t, names.get(t, "")) for t in townships}
     result = WhatIfResult(item, new_params, region.code, region.name, as_of)
-    old_by_township: dict[int, dict[str, Any]] = {}
-    new_by_township: dict[int, dict[str, Any] | None] = {}
+    old_by_township: dict[int, OutcomeRules] = {}
+    new_by_township: dict[int, OutcomeRules | None] = {}
     for t in townships:
         old = params_of(standards[t])
-        old_by_township[t] = old
+        old_by_township[t] = item_rules(old, item)
         current = standards[t].get(item)
         # The new version replaces the standard of `region`; a township's own standard outranks the county's.
         applies = region.pk == t or current is None or current.region_id == region.pk
-        new_by_township[t] = {**old, item: new_params} if applies else None
-    for roster, facts in enrolled_facts(as_of=as_of, township_ids=townships):
-        count = counts[roster.township_id]
-        result.households += 1
-        new = new_by_township[roster.township_id]
-        if new is None:
-            count.unchanged += 1
-            continue
-        before = item_outcome(facts, old_by_township[roster.township_id], item)
-        after = item_outcome(facts, new, item)
-        if after == before or (ItemOutcome.ELIGIBLE not in (before, after)):
-            count.unchanged += 1
-            continue
-        change = GAIN if after == ItemOutcome.ELIGIBLE else LOSE
-        if change == GAIN:
-            count.gain += 1
-        else:
-            count.lose += 1
-        result.rows.append(
-            WhatIfRow(
-                roster.household_id,
-                names.get(roster.township_id, ""),
-                names.get(roster.village_id, ""),
-                mask_name(roster.head_name),
-                str(before),
-                str(after),
-                change,
+        new_by_township[t] = item_rules({**old, item: new_params}, item) if applies else None
+    with gc_paused():
+        for roster, facts in enrolled_outcome_facts(as_of=as_of, township_ids=townships):
+            count = counts[roster.township_id]
+            result.households += 1
+            new = new_by_township[roster.township_id]
+            if new is None:
+                count.unchanged += 1
+                continue
+            before = old_by_township[roster.township_id].decide(facts)[item]
+            after = new.decide(facts)[item]
+            if after == before or (ItemOutcome.ELIGIBLE not in (before, after)):
+                count.unchanged += 1
+                continue
+            change = GAIN if after == ItemOutcome.ELIGIBLE else LOSE
+            if change == GAIN:
+                count.gain += 1
+            else:
+                count.lose += 1
+            result.rows.append(
+                WhatIfRow(
+                    roster.household_id,
+                    names.get(roster.township_id, ""),
+                    names.get(roster.village_id, ""),
+                    mask_name(roster.head_name),
+                    str(before),
+                    str(after),
+                    change,
+                )
             )
-        )
     result.by_township = sorted(counts.values(), key=lambda c: c.township)
     result.seconds = time.perf_counter() - started
     if audit:

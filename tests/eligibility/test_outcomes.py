@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
-from django.core.management import call_command
-from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,14 +183,6 @@ def test_outcomes_equal_evaluate_for_any_facts_and_standards(
     fast = evaluate_outcomes(facts, standards, asked=asked)
     assert list(fast) == list(ITEMS)
     assert fast == _outcomes(facts, standards, asked)
-
-
-@pytest.fixture
-def demo_county(db: Any, tmp_path: Path) -> Any:
-    with override_settings(VAR_DIR=tmp_path, DEMO_PASSWORD="", DEBUG=True):
-        call_command("seed_demo", households=200, seed=3, stdout=io.StringIO())
-        call_command("seed_pool", stdout=io.StringIO())
-        yield
 
 
 def test_outcomes_equal_evaluate_for_every_demo_household(demo_county: Any) -> None:
