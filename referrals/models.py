@@ -244,6 +244,14 @@ class Notification(models.Model):
             # Two sweeps, two beats or a task delivered twice: the second insert is a no-op.
             models.UniqueConstraint(fields=["referral", "colour", "audience"], name="notification_once"),
         ]
+        indexes = [
+            # The workbench banner: the newest unread ones, without reading those already read.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.referral} {self.colour}"
