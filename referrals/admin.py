@@ -171,14 +171,10 @@ class ReferralAdmin(_ReadOnly, ScopedModelAdmin):
 class NotificationAdmin(_ReadOnly, ScopedModelAdmin):
     viewer_roles = REFERRAL_VIEWERS
     list_display = ("created_at", "referral_id", "department", "audience", "colour", "read_at")
-    list_select_related = ("referral__department",)
+    list_select_related = ("department",)
     list_filter = ("colour", "audience")
     fields = ("referral", "audience", "department", "colour", "created_at", "read_at")
     readonly_fields = fields
-
-    @admin.display(description=_("department"), ordering="referral__department")
-    def department(self, obj: Notification) -> Department:
-        return obj.referral.department
 
 
 @admin.register(OutsidePolicyNeed)

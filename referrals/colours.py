@@ -32,6 +32,8 @@ DAY = dt.timedelta(days=1)
 # A referral's remaining time never spans more than a few months of calendar; a bound keeps a
 # corrupt row (a due date decades away) from looping for long.
 _MAX_WALK_DAYS = 800
+# Raise when colour_for changes meaning: the next sweep then recomputes every running referral.
+COLOUR_RULE_VERSION = 1
 # As the days pass a referral's colour only moves forward in this order; an action that moves the
 # due date (an extension) may set it back.
 COLOURS_IN_ORDER: tuple[str, ...] = (Colour.NONE, Colour.BLUE, Colour.YELLOW, Colour.RED)

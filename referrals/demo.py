@@ -8,9 +8,9 @@ audit log, the PDFs, the reports, the notifications and the queued SMS are the r
 
 The only writes around the services are dates: a demo made in one sitting would have every case
 opened today, all of them "on time". Cases are therefore moved into the past after they open
-(the referrals' start and due dates and next colour day, computed with assist_center.workdays;
+(the referrals' start and due dates, computed with assist_center.workdays;
 the application's submission time and the case's opening time, so the timeline reads in order)
-and the real colour sweep then gives them their blue, yellow and red warnings.
+and a full run of the real colour sweep then gives them their blue, yellow and red warnings.
 
 Deterministic for a given database and seed: households, needs and decisions come from one
 random.Random (receipt codes and family tokens stay random: they are secrets).

@@ -229,9 +229,20 @@ class Notification(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    # A department notification is for the referral's department (a referral never changes
-    # department: reassigning cancels it and opens a new one), so no column repeats it.
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
+    # The department told (for audience "department"): the referral's, copied so that a
+    # department's unread notifications are one index range. No database constraint, as above;
+    # departments are never deleted.
+    department = models.ForeignKey(
+        "assist_center.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     colour = models.CharField(_("warning"), max_length=8, choices=Colour.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -245,11 +256,17 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["referral", "colour", "audience"], name="notification_once"),
         ]
         indexes = [
-            # The workbench banner: the newest unread ones, without reading those already read.
+            # The workbench banners: a department's, or the coordinator's, newest unread ones,
+            # without reading those already read or anyone else's.
+            models.Index(
+                fields=["department", "-created_at", "-id"],
+                name="notification_unread_dept_idx",
+                condition=models.Q(read_at__isnull=True, audience="department"),
+            ),
             models.Index(
                 fields=["-created_at", "-id"],
-                name="notification_unread_idx",
-                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_coord_idx",
+                condition=models.Q(read_at__isnull=True, audience="coordinator"),
             ),
         ]
 
@@ -270,6 +287,7 @@ class ColourSweep(models.Model):
     blue_fraction = models.FloatField(_("blue from this share of the time"))
     yellow_days_left = models.PositiveSmallIntegerField(_("yellow from this many days left"))
     calendar = models.CharField(_("working-day calendar"), max_length=32)
+    rule_version = models.PositiveSmallIntegerField(_("colour rule version"), default=1)
     ran_at = models.DateTimeField(_("last run at"))
     changed = models.PositiveIntegerField(_("referrals changed colour"), default=0)
 

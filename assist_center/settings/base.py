@@ -343,6 +343,12 @@ SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 REFERRAL_BLUE_FRACTION = env.float("REFERRAL_BLUE_FRACTION", default=0.5)
 REFERRAL_YELLOW_DAYS_LEFT = env.int("REFERRAL_YELLOW_DAYS_LEFT", default=0)
 REFERRAL_DEFAULT_DAYS = env.int("REFERRAL_DEFAULT_DAYS", default=2)
+if not 0 <= REFERRAL_BLUE_FRACTION <= 1:
+    raise ImproperlyConfigured("REFERRAL_BLUE_FRACTION must be a share between 0 and 1 (0.5: half the time).")
+if REFERRAL_YELLOW_DAYS_LEFT < 0:
+    raise ImproperlyConfigured("REFERRAL_YELLOW_DAYS_LEFT must be 0 or more working days.")
+if REFERRAL_DEFAULT_DAYS < 1:
+    raise ImproperlyConfigured("REFERRAL_DEFAULT_DAYS must be at least 1 working day.")
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 

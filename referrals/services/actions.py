@@ -93,12 +93,16 @@ def _conflict(referral: Referral) -> ConflictError:
 
 
 def _lock(referral_id: int) -> Referral:
-    return Referral.objects.select_for_update().select_related("department").get(pk=referral_id)
+    # of=self: the joined department (and case's application and village) rows are read, not
+    # locked; locking them would queue every action of a department behind each other.
+    return Referral.objects.select_for_update(of=("self",)).select_related("department").get(pk=referral_id)
 
 
 def _lock_with_case(referral_id: int) -> tuple[Case, Referral]:
     case_id = Referral.objects.filter(pk=referral_id).values_list("case_id", flat=True).get()
-    case = Case.objects.select_for_update().select_related("application", "village").get(pk=case_id)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("application", "village").get(pk=case_id)
+    )
     return case, _lock(referral_id)
 
 
@@ -116,7 +120,14 @@ def notify(referral: Referral, colour: str) -> None:
     a no-op, whoever repeats it (two sweeps, two beats, a task delivered twice, an action)."""
     if colour == Colour.NONE:
         return
-    rows = [Notification(referral_id=referral.pk, audience=Notification.Audience.DEPARTMENT, colour=colour)]
+    rows = [
+        Notification(
+            referral_id=referral.pk,
+            audience=Notification.Audience.DEPARTMENT,
+            department_id=referral.department_id,
+            colour=colour,
+        )
+    ]
     if colour == Colour.RED:
         rows.append(
             Notification(referral_id=referral.pk, audience=Notification.Audience.COORDINATOR, colour=colour)

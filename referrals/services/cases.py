@@ -367,7 +367,7 @@ def referral_add(
     today = timezone.localdate()
     with transaction.atomic():
         case = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("application", "township", "village")
             .get(pk=case.pk)
         )
@@ -408,9 +408,13 @@ def _locked(referral_id: int) -> tuple[Case, Referral]:
     """Lock the case, then the referral: one order everywhere, so two actions never deadlock."""
     case_id = Referral.objects.filter(pk=referral_id).values_list("case_id", flat=True).get()
     case = (
-        Case.objects.select_for_update().select_related("application", "township", "village").get(pk=case_id)
+        Case.objects.select_for_update(of=("self",))
+        .select_related("application", "township", "village")
+        .get(pk=case_id)
     )
-    referral = Referral.objects.select_for_update().select_related("department").get(pk=referral_id)
+    referral = (
+        Referral.objects.select_for_update(of=("self",)).select_related("department").get(pk=referral_id)
+    )
     return case, referral
 
 

@@ -29,7 +29,7 @@ def notifications_addressed_to(user: Any) -> QuerySet[Notification]:
         return qs.filter(audience=Notification.Audience.COORDINATOR)
     p = profile_of(user)
     if p is not None and role_of(user) == Role.DEPARTMENT_STAFF and p.department_id is not None:
-        return qs.filter(audience=Notification.Audience.DEPARTMENT, referral__department_id=p.department_id)
+        return qs.filter(audience=Notification.Audience.DEPARTMENT, department_id=p.department_id)
     return qs.none()
 
 

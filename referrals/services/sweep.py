@@ -1,26 +1,33 @@
 """The red/yellow/blue sweep: move colours whose day has come, notify each new colour once.
 
 Run by Celery beat every few minutes (referrals.tasks.colour_sweep). Its cost follows the number
-of referrals whose colour changes, not the number open: from the last day swept (ColourSweep) to
-today, only referrals with certain (allotted days, due date) pairs change colour
-(referrals.colours.colour_moves: a handful of pairs a day), and an index on exactly that pair over
-running clocks finds them. Nothing the sweep writes is in an index of the referral table, so each
-colour change is a HOT update, a fraction of the cost of updating every index (bench sweep_100k_s).
+of referrals whose colour changes, not the number open: between two days only referrals with
+certain (allotted days, due date) pairs change colour (referrals.colours.colour_moves: a handful of
+pairs a day), and an index on exactly that pair over running clocks finds them. Nothing the sweep
+writes is in an index of the referral table, so each colour change is a HOT update, a fraction of
+the cost of updating every index (bench sweep_100k_s).
+
+What it may rely on: every running referral holds the right colour for the day its colour was last
+set. Referrals get their colour when their dates are set (services.cases.schedule for a new or
+reassigned referral, services.actions.record_colour_change when an answer or an extension moves
+the due date), and the sweep remembers the days it ran (ColourSweep). Each sweep moves the pairs
+whose colour differs between the day before the last day swept and today: the extra day heals an
+action that computed its colour just before midnight and committed just after that night's sweep.
+With no earlier sweep, a different rule (thresholds, working-day calendar, COLOUR_RULE_VERSION), or
+`full=True`, every running referral is recomputed once, and colours the rule no longer gives are
+taken back.
 
 Once only, however it is run (security.md, "Reliability"):
 - a transaction-level advisory lock lets one sweep work at a time; a second beat process that
-  fires at the same moment finds the lock taken and returns at once, and one that runs after it
-  finds today swept already;
+  fires at the same moment finds the lock taken and returns at once (a full recomputation waits
+  for it instead), and one that runs after it finds nothing left to move;
 - the UPDATE is conditional on the row still holding what the colour was computed from (allotted
   days, due date, a running clock) and on the colour only moving forward, so a stale computation
   changes nothing;
 - notifications are inserted ON CONFLICT DO NOTHING against their unique (referral, colour,
-  audience), and only the rows actually inserted count towards the warning SMS, whose idempotency
-  key is per contact, colour and day. A task delivered twice therefore has one effect.
-
-Actions that move a due date (answer, extend, reassign) set the colour for their day themselves
-(referrals.services.actions.record_colour_change), so every running referral holds the right
-colour for the last day swept, which is what lets the sweep look at the changes only.
+  audience), and only the rows actually inserted count towards the warning SMS (a colour reached
+  again after an extension is not announced twice). A task delivered twice therefore has one
+  effect.
 
 The UPDATE bypasses django-simple-history (stack.md): the Notification rows are the per-referral
 record of each colour change, and one audit event per sweep records the counts.
@@ -42,7 +49,14 @@ from assist_center.audit import audit_record
 from assist_center.sms.services import sms_queue
 from assist_center.workdays import calendar_fingerprint
 
-from ..colours import COLOURS_IN_ORDER, blue_fraction, colour_for, colour_moves, yellow_days_left
+from ..colours import (
+    COLOUR_RULE_VERSION,
+    COLOURS_IN_ORDER,
+    blue_fraction,
+    colour_for,
+    colour_moves,
+    yellow_days_left,
+)
 from ..models import Colour, ColourSweep, DepartmentContact, Referral
 
 logger = logging.getLogger(__name__)
@@ -124,16 +138,19 @@ moved AS (
     RETURNING r.id, r.department_id, v.new
 ),
 told AS (
-    SELECT id, 'department' AS audience, new FROM moved WHERE new <> 'none'
+    SELECT id, 'department' AS audience, department_id, new FROM moved WHERE new <> 'none'
     UNION ALL
-    SELECT id, 'coordinator', new FROM moved WHERE new = 'red'
+    SELECT id, 'coordinator', NULL, new FROM moved WHERE new = 'red'
 ),
 ins AS (
-    INSERT INTO referrals_notification (referral_id, audience, colour, created_at)
-    SELECT id, audience, new, %(now)s FROM told
+    INSERT INTO referrals_notification (referral_id, audience, department_id, colour, created_at)
+    SELECT id, audience, department_id, new, %(now)s FROM told
     ON CONFLICT ON CONSTRAINT notification_once DO NOTHING
+    RETURNING audience, department_id, colour
 )
-SELECT department_id, new, count(*) FROM moved GROUP BY department_id, new
+SELECT department_id, colour, count(*) FROM ins WHERE audience = 'department' GROUP BY department_id, colour
+UNION ALL
+SELECT NULL, '#changed', count(*) FROM moved
 """
 
 
@@ -167,8 +184,8 @@ def _params(moves: list[Move]) -> dict[str, Any]:
 def apply_moves(moves: list[Move]) -> tuple[int, dict[int, Counter[str]]]:
     """Move colours forward in one statement, notifying each new colour.
 
-    Returns how many referrals changed colour and, per department, how many turned each colour.
-    A repeated or stale sweep moves nothing (the UPDATE's conditions), so it counts nothing.
+    Returns how many referrals changed colour and, per department, how many it was newly told of
+    for each colour. A repeated or stale sweep moves nothing (the UPDATE's conditions).
     """
     if not moves:
         return 0, {}
@@ -180,8 +197,10 @@ def apply_moves(moves: list[Move]) -> tuple[int, dict[int, Counter[str]]]:
         cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
         cursor.execute(_APPLY_SQL, _params(moves))
         for department_id, colour, count in cursor.fetchall():
-            changed += int(count)
-            told.setdefault(department_id, Counter())[colour] += int(count)
+            if colour == "#changed":
+                changed = int(count)
+            elif count:
+                told.setdefault(department_id, Counter())[colour] += int(count)
         cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
     return changed, told
 
@@ -195,11 +214,13 @@ def settle_milder(moves: list[Move]) -> int:
         return cursor.rowcount
 
 
-def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date) -> int:
-    """One SMS per department contact: how many referrals turned red, yellow, blue (no personal data).
+def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date, run: int) -> int:
+    """One SMS per department contact and sweep: how many referrals turned red, yellow, blue (no
+    personal data).
 
-    The key is per contact and day: colours change in the first sweep after midnight (a referral
-    never changes colour on the day its dates were set), so a day has one summary per contact.
+    Colours move in the first sweep after midnight, and again only when the rule changed during
+    the day; `run` (the day's changes before this sweep) keeps those summaries apart, while a
+    retried send of the same summary keeps its key.
     """
     if not told:
         return 0
@@ -211,7 +232,7 @@ def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date) -> int:
                 to=contact.phone,
                 template="deadline_summary",
                 params={"red": n[Colour.RED], "yellow": n[Colour.YELLOW], "blue": n[Colour.BLUE]},
-                idempotency_key=f"deadline-summary:{contact.pk}:{today.isoformat()}",
+                idempotency_key=f"deadline-summary:{contact.pk}:{today.isoformat()}:{run}",
             )
             sent += 1
         except Exception:
@@ -220,56 +241,59 @@ def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date) -> int:
     return sent
 
 
-def _lock_taken() -> bool:
+def _lock(*, wait: bool) -> bool:
+    """The sweep's advisory lock for this transaction: taken at once, or after waiting if `wait`."""
     with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
+            return True
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
         (got,) = cursor.fetchone()
-    return not got
+    return bool(got)
 
 
 def rule_in_force() -> dict[str, Any]:
-    """What the colours were computed with: if any of it changes, every colour is recomputed."""
+    """What the colours are computed with: if any of it changes, every colour is recomputed."""
     return {
         "blue_fraction": blue_fraction(),
         "yellow_days_left": yellow_days_left(),
         "calendar": calendar_fingerprint(),
+        "rule_version": COLOUR_RULE_VERSION,
     }
 
 
-def _since(today: dt.date, *, full: bool) -> dt.date | None:
-    """The day every running referral is known to be right for, or None to reconcile them all."""
-    if full:
-        return None
+def _since(today: dt.date, rule: dict[str, Any]) -> dt.date | None:
+    """The day from which colours may have moved, or None to recompute them all (see above)."""
     last = ColourSweep.objects.filter(day__lte=today).order_by("-day").first()
-    if last is None or any(getattr(last, name) != value for name, value in rule_in_force().items()):
+    if last is None or any(getattr(last, name) != value for name, value in rule.items()):
         return None
-    return last.day
+    return last.day - dt.timedelta(days=1)
 
 
 def colour_sweep(*, today: dt.date | None = None, full: bool = False) -> int:
     """Move every running referral whose colour changes by `today`; return how many changed.
 
-    `full` recomputes every running referral (after dates were changed outside the actions, as the
-    demo seeder does); a first sweep, or one after the thresholds changed, does so by itself.
+    `full` recomputes every running referral (after dates were changed outside the services, as
+    the demo seeder does), waiting for a sweep already running rather than skipping.
     """
     today = today or timezone.localdate()
     with transaction.atomic():
-        if _lock_taken():
+        if not _lock(wait=full):
             logger.info("colour sweep: another sweep is running; skipped")
             return 0
-        since = _since(today, full=full)
+        # Read once: what is stored below must be what these colours were computed with.
+        rule = rule_in_force()
+        since = None if full else _since(today, rule)
         moves = plan_moves(today=today, since=since)
         changed, told = apply_moves(moves)
-        if since is None:
-            changed += settle_milder(moves)
-        sms = _warn_departments(told, today=today)
-        ColourSweep.objects.update_or_create(
-            day=today, defaults={**rule_in_force(), "ran_at": timezone.now()}
+        taken_back = settle_milder(moves) if since is None else 0
+        now = timezone.now()
+        record, _ = ColourSweep.objects.get_or_create(day=today, defaults={**rule, "ran_at": now})
+        sms = _warn_departments(told, today=today, run=record.changed)
+        ColourSweep.objects.filter(day=today).update(
+            **rule, ran_at=now, changed=F("changed") + changed + taken_back
         )
-        if changed:
-            ColourSweep.objects.filter(day=today).update(changed=F("changed") + changed)
-        if told:
-            notified = sum(told.values(), Counter())
+        if changed or taken_back:
             audit_record(
                 actor=None,
                 action="referral.colour_sweep",
@@ -279,9 +303,17 @@ def colour_sweep(*, today: dt.date | None = None, full: bool = False) -> int:
                     "since": since,
                     "pairs": len(moves),
                     "changed": changed,
-                    "notified": dict(notified),
+                    "taken_back": taken_back,
+                    "notified": dict(sum(told.values(), Counter())),
                     "sms": sms,
                 },
             )
-    logger.info("colour sweep %s (since %s): %s pairs, %s changed", today, since, len(moves), changed)
-    return changed
+    logger.info(
+        "colour sweep %s (since %s): %s pairs, %s changed, %s taken back",
+        today,
+        since,
+        len(moves),
+        changed,
+        taken_back,
+    )
+    return changed + taken_back

@@ -188,3 +188,13 @@ def test_development_sms_backends_are_refused_in_production(backend: str) -> Non
 def test_empty_allowed_hosts_is_refused_in_production() -> None:
     env = clean_env(**{**production_secrets(), "ALLOWED_HOSTS": ""})
     assert_refused(start_django(env), "ALLOWED_HOSTS")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("REFERRAL_BLUE_FRACTION", "50"), ("REFERRAL_YELLOW_DAYS_LEFT", "-1"), ("REFERRAL_DEFAULT_DAYS", "0")],
+)
+def test_a_warning_setting_out_of_range_refuses_to_start_naming_it(variable: str, value: str) -> None:
+    # 50 meant as "50 %" would colour every referral blue from its first day.
+    result = start_django(clean_env(**{**production_secrets(), variable: value}))
+    assert_refused(result, variable)

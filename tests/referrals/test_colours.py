@@ -109,6 +109,13 @@ def test_colour_moves_match_the_rule_around_the_years_holidays(allotted: int) ->
         assert_moves_agree(allotted, first, first + dt.timedelta(days=14))
 
 
+@pytest.mark.parametrize(("fraction", "yellow"), [(1.0, 0), (0.5, 1), (0.2, 2), (0.0, 0), (1.0, 3)])
+def test_colour_moves_match_the_rule_under_other_thresholds(fraction: float, yellow: int) -> None:
+    with override_settings(REFERRAL_BLUE_FRACTION=fraction, REFERRAL_YELLOW_DAYS_LEFT=yellow):
+        for allotted in (1, 2, 5, 10):
+            assert_moves_agree(allotted, D(2026, 9, 28), D(2026, 10, 12))
+
+
 @override_settings(REFERRAL_BLUE_FRACTION=0.2)
 def test_the_blue_threshold_is_a_setting() -> None:
     due = D(2026, 3, 20)  # Friday; 10 working days from Fri 6 Mar

@@ -52,7 +52,7 @@ def test_notifications_are_scoped_and_read_only(county_map: Any, personas: Any, 
     assert civil.status_code == 200
     assert civil.context["cl"].result_count == 1
     assert login(personas.coordinator).get(url).context["cl"].result_count == 4
-    n = Notification.objects.filter(audience="department", referral__department=county_map.dept_medical).get()
+    n = Notification.objects.filter(department=county_map.dept_medical).get()
     assert (
         login(personas.dept_civil)
         .get(reverse("admin:referrals_notification_change", args=[n.pk]))

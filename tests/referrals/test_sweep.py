@@ -134,19 +134,24 @@ def test_a_first_sweep_reconciles_every_running_referral_then_only_changes_are_r
     county_map: Any, personas: Any
 ) -> None:
     (case,) = _open(county_map, personas)
-    # Dates changed outside the actions (as the demo seeder does): the colour is stale.
+    # A colour written outside the services (as the demo seeder's date changes leave them).
     Referral.objects.filter(case=case).update(colour=Colour.NONE)
     assert not ColourSweep.objects.exists()
     assert colour_sweep(today=D(2026, 10, 9)) == 1  # no sweep before: every pair is recomputed
     assert case.referrals.get().colour == Colour.YELLOW
-    # From now on only the pairs whose colour changes since the last sweep are read: a colour
-    # written behind the sweep's back stays as it is ...
-    Referral.objects.filter(case=case).update(colour=Colour.NONE)
-    assert colour_sweep(today=D(2026, 10, 9)) == 0
-    # ... until the day it would change anyway, or a full sweep.
-    assert colour_sweep(today=D(2026, 10, 9), full=True) == 1
+    # From now on only the pairs whose colour changed since the day before the last sweep are
+    # read. An action that computed the referral's colour on the 8th (blue) and committed after
+    # the sweep of the 9th is healed by the next sweep ...
+    Referral.objects.filter(case=case).update(colour=Colour.BLUE)
+    assert colour_sweep(today=D(2026, 10, 9)) == 1
     assert case.referrals.get().colour == Colour.YELLOW
-    assert list(ColourSweep.objects.values_list("day", "changed")) == [(D(2026, 10, 9), 2)]
+    # ... but a referral whose pair did not change colour since the 8th is not looked at: its
+    # dates and colour written behind the services' back stay wrong until a full sweep.
+    Referral.objects.filter(case=case).update(due_date=D(2026, 10, 6), colour=Colour.NONE)
+    assert colour_sweep(today=D(2026, 10, 9)) == 0
+    assert colour_sweep(today=D(2026, 10, 9), full=True) == 1
+    assert case.referrals.get().colour == Colour.RED
+    assert list(ColourSweep.objects.values_list("day", "changed")) == [(D(2026, 10, 9), 3)]
 
 
 @pytest.mark.django_db
@@ -164,6 +169,8 @@ def test_new_thresholds_make_the_next_sweep_recompute_everything(county_map: Any
     assert colour_sweep(today=D(2026, 10, 7)) == 1
     assert case.referrals.get().colour == Colour.NONE
     assert list(Notification.objects.values_list("colour", flat=True)) == ["blue"]
+    taken_back = AuditEvent.objects.filter(action="referral.colour_sweep").order_by("pk").last()
+    assert taken_back is not None and taken_back.new_values["taken_back"] == 1
 
 
 @pytest.mark.django_db
@@ -183,9 +190,11 @@ def test_a_sweep_that_missed_days_catches_up(county_map: Any, personas: Any) -> 
 @pytest.mark.django_db
 def test_a_paused_or_finished_referral_is_not_swept(county_map: Any, personas: Any) -> None:
     a, b = _open(county_map, personas, n=2)
+    assert colour_sweep(today=D(2026, 10, 7)) == 0
     Referral.objects.filter(case=a).update(status=Referral.Status.INFO_REQUESTED)
     Referral.objects.filter(case=b).update(status=Referral.Status.RETURNED)
-    assert colour_sweep(today=D(2026, 10, 12)) == 0
+    assert colour_sweep(today=D(2026, 10, 12)) == 0  # the pair turns red: the status filter holds
+    assert colour_sweep(today=D(2026, 10, 12), full=True) == 0
     assert not Notification.objects.exists()
 
 
@@ -215,9 +224,12 @@ def test_the_sweep_cost_follows_the_changes_not_the_open_referrals(county_map: A
 
     more(3)
     colour_sweep(today=D(2026, 10, 7))  # the first sweep reconciles everything once
+    planned_few = plan_moves(today=D(2026, 10, 9), since=D(2026, 10, 7))
     few = _sweep_queries(D(2026, 10, 8))
     assert Notification.objects.count() == 2
     more(30)
+    # What the sweep reads is the pairs that change colour: 30 more open referrals add none.
+    assert plan_moves(today=D(2026, 10, 9), since=D(2026, 10, 7)) == planned_few
     many = _sweep_queries(D(2026, 10, 9))
     assert Notification.objects.filter(colour="yellow").count() == 2
     assert few == many
@@ -270,3 +282,48 @@ def test_a_calendar_change_makes_the_next_sweep_recompute_everything(county_map:
     workdays.calendar_changed()
     assert colour_sweep(today=D(2026, 10, 7)) == 1
     assert case.referrals.get().colour == Colour.BLUE
+
+
+@pytest.mark.django_db
+def test_a_colour_reached_again_after_an_extension_is_not_announced_twice(
+    county_map: Any, personas: Any
+) -> None:
+    import time_machine
+
+    from referrals.services.cases import referral_extend
+
+    from .test_colours import at
+
+    (case,) = _open(county_map, personas)
+    _contact(county_map.dept_civil)
+    assert colour_sweep(today=D(2026, 10, 8)) == 1  # blue
+    referral = case.referrals.get()
+    with time_machine.travel(at(D(2026, 10, 8), 10), tick=False):
+        referral_extend(actor=personas.assistant_a, referral_id=referral.pk, days=1, reason="补充材料")
+    referral.refresh_from_db()
+    assert (referral.due_date, referral.colour) == (D(2026, 10, 10), Colour.NONE)  # a make-up Saturday
+    assert colour_sweep(today=D(2026, 10, 9)) == 1  # blue again (r = 1 <= 1.5)
+    assert Notification.objects.filter(colour="blue", audience="department").count() == 1
+    sms = list(SmsMessage.objects.order_by("pk").values_list("params", flat=True))
+    assert sms == [{"red": "0", "yellow": "0", "blue": "1"}]  # the second blue told nobody again
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("fraction", "yellow"), [(1.0, 1), (0.3, 2), (0.0, 0)])
+def test_the_sweep_agrees_with_the_rule_under_other_thresholds(
+    county_map: Any, personas: Any, fraction: float, yellow: int
+) -> None:
+    from django.test import override_settings
+
+    from referrals.colours import colour_for
+
+    cases = _open(county_map, personas, n=1)
+    referral = cases[0].referrals.get()
+    with override_settings(REFERRAL_BLUE_FRACTION=fraction, REFERRAL_YELLOW_DAYS_LEFT=yellow):
+        day = D(2026, 9, 30)
+        while day <= D(2026, 10, 12):
+            colour_sweep(today=day)
+            referral.refresh_from_db()
+            want = colour_for(allotted=2, due_date=referral.due_date, today=day)
+            assert referral.colour == want, (day, referral.colour, want)
+            day += dt.timedelta(days=1)

@@ -259,8 +259,12 @@ def test_notifications_are_shown_once_to_the_department_then_marked_read(
 ) -> None:
     civil = two_departments["civil"]
     medical = two_departments["medical"]
-    mine = Notification.objects.create(referral=civil, audience="department", colour=Colour.YELLOW)
-    theirs = Notification.objects.create(referral=medical, audience="department", colour=Colour.YELLOW)
+    mine = Notification.objects.create(
+        referral=civil, audience="department", department=civil.department, colour=Colour.YELLOW
+    )
+    theirs = Notification.objects.create(
+        referral=medical, audience="department", department=medical.department, colour=Colour.YELLOW
+    )
     client = login(personas.dept_civil)
     first = client.get(reverse("workbench")).content.decode()
     assert "rw-notices" in first and civil.case.application.receipt_code in first
