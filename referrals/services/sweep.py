@@ -61,7 +61,7 @@ from ..models import Colour, ColourSweep, DepartmentContact, Referral
 
 logger = logging.getLogger(__name__)
 
-# pg_try_advisory_xact_lock key: "referral" colour sweep (any constant unique in the project).
+# The sweep's advisory lock key (any constant unique in the project).
 SWEEP_LOCK_KEY = 5_200_517
 _CLOCK = tuple(str(s) for s in Referral.CLOCK_STATUSES)
 
