@@ -17,6 +17,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, Protocol
 
+# The categories that show a member has work or income (no record of any: income data missing).
+INCOME_EVIDENCE = frozenset(
+    {
+        "wage",
+        "income_tax",
+        "social_insurance",
+        "employment",
+        "unemployment",
+        "civil_servant",
+        "pension",
+        "business_income",
+        "business_licence",
+        "provident_fund",
+    }
+)
 WINDOW_DAYS = 365  # "the last 12 months": records dated in (as_of - 365 days, as_of]
 RECENT_WAGE_DAYS = 92  # a wage paid in the last three months means the member is working
 WORKING_AGE = (18, 60)  # [18, 60): expected to have work or income unless a record explains why
@@ -417,19 +432,7 @@ def _member_income(m: _Member, as_of: dt.date) -> _Income:
             if _active(r) and amount:
                 annual += amount * 12
                 sources.append(m.ref(r))
-    evidence = (
-        "wage",
-        "income_tax",
-        "social_insurance",
-        "employment",
-        "unemployment",
-        "civil_servant",
-        "pension",
-        "business_income",
-        "business_licence",
-        "provident_fund",
-    )
-    has_any = m.has_any(evidence)
+    has_any = m.has_any(INCOME_EVIDENCE)
     conflict = ""
     unemployment = m.latest("unemployment")
     insured = [r for r in m.latest_each("social_insurance") if _active(r)]

@@ -25,6 +25,7 @@ from .facts import (
     ENDED_STATUSES,
     EXEMPT_VEHICLE_MARKERS,
     HOUSEHOLD_ROLES,
+    INCOME_EVIDENCE,
     RECENT_WAGE_DAYS,
     WINDOW_DAYS,
     WORKING_AGE,
@@ -40,21 +41,6 @@ from .facts import (
 )
 
 ONE = Decimal(1)
-# The categories that show a member has work or income (facts._member_income's `evidence`).
-_INCOME_EVIDENCE = frozenset(
-    {
-        "wage",
-        "income_tax",
-        "social_insurance",
-        "employment",
-        "unemployment",
-        "civil_servant",
-        "pension",
-        "business_income",
-        "business_licence",
-        "provident_fund",
-    }
-)
 _ONGOING_INCOME = (
     ("pension", "monthly_amount"),
     ("rental_income", "monthly_rent"),
@@ -225,7 +211,7 @@ def _income(
     by_category: Mapping[str, Sequence[RecordLike]], window_start: dt.date
 ) -> tuple[Decimal, bool, bool]:
     """(monthly income, has any work or income record, conflict), as facts._member_income."""
-    has_any = not by_category.keys().isdisjoint(_INCOME_EVIDENCE)
+    has_any = not by_category.keys().isdisjoint(INCOME_EVIDENCE)
     if by_category.keys().isdisjoint(_INCOME_SOURCES):
         return _NO_INCOME, has_any, False  # a child, most elderly: nothing below would be found
     get = by_category.get
