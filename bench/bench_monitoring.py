@@ -10,7 +10,7 @@ database has fewer than 10,000 households. The demo enrols only some; the bench 
 enrolled inside a transaction that it rolls back, so the database keeps its own rolls.
 
 Measuring: both sides run once unmeasured (the baseline always did; the re-check's first run also
-pays for cold pages of the roster tables and the interpreter's caches), then three times each,
+pays for cold pages of the roster tables and the interpreter's caches), then five times each,
 alternating so that both see the same load on a shared machine; each side reports its median.
 """
 
@@ -27,7 +27,7 @@ from bench.framework import Result, benchmark
 HOUSEHOLDS = 10_000
 TARGET_S = 60.0
 MAX_RATIO = 5.0
-RUNS = 3
+RUNS = 5
 
 
 class _Rollback(Exception):
