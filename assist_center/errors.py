@@ -24,3 +24,8 @@ class ApplicationError(Exception):
 class ConflictError(ApplicationError):
     def __init__(self, message: str | Promise, extra: dict[str, Any] | None = None):
         super().__init__(message, extra, status=409)
+
+
+def field_error(field: str, message: str | Promise, *, status: int = 400) -> ApplicationError:
+    """A refusal of one input field, in the shape every form and API shows beside that field."""
+    return ApplicationError(message, {"fields": {field: str(message)}}, status=status)

@@ -117,8 +117,12 @@ class ResidentId:
         """Return the age in completed years on `day`; someone born on 29 February ages on 1 March."""
         if day < self.birth_date:
             raise ValueError("day is before the birth date")
-        birthday_not_reached = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
-        return day.year - self.birth_date.year - int(birthday_not_reached)
+        return age_on(self.birth_date, day)
+
+
+def age_on(birth: date, day: date) -> int:
+    """Return the age in completed years on `day` (the one age function; 29 February ages on 1 March)."""
+    return day.year - birth.year - int((day.month, day.day) < (birth.month, birth.day))
 
 
 def normalise_id_number(raw: str) -> str:
