@@ -47,8 +47,8 @@ _WHITESPACE = frozenset(" \t\n\r\v\f\u3000")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 _PROVINCE_RANGES = ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65))
-_PROVINCE_CODES = frozenset(f"{code:02d}" for low, high in _PROVINCE_RANGES for code in range(low, high + 1))
-_PERMIT_CODES = frozenset({"81", "82", "83"})
+PROVINCE_CODES = frozenset(f"{code:02d}" for low, high in _PROVINCE_RANGES for code in range(low, high + 1))
+PERMIT_CODES = frozenset({"81", "82", "83"})
 _FOREIGNER_LEAD = "9"
 
 
@@ -205,10 +205,10 @@ def _document_type(number: str) -> tuple[DocumentType, str]:
         # not risked on it: the code is reported, not checked.
         return DocumentType.FOREIGNER_PERMANENT, number[1:3]
     province = number[:2]
-    if province in _PERMIT_CODES:
+    if province in PERMIT_CODES:
         return DocumentType.HK_MACAO_TW_PERMIT, province
     # Only the province is checked: abolished county codes stay valid on cards issued before.
-    if province not in _PROVINCE_CODES:
+    if province not in PROVINCE_CODES:
         raise InvalidIdNumber("province")
     return DocumentType.CITIZEN, province
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from assist_center.identity import _PERMIT_CODES, _PROVINCE_CODES
+from assist_center.identity import PERMIT_CODES, PROVINCE_CODES
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -48,7 +48,7 @@ def make_fast_check(today: dt.date) -> Callable[[str], str | None]:
         # -1: not a region this check accepts (parse_id_number decides and names the reason).
         if any(c not in _DIGITS for c in region):
             return -1
-        if region[0] != "9" and region[:2] not in _PROVINCE_CODES and region[:2] not in _PERMIT_CODES:
+        if region[0] != "9" and region[:2] not in PROVINCE_CODES and region[:2] not in PERMIT_CODES:
             return -1
         return _weighted(region, 0)
 
