@@ -15,12 +15,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from applications.models import ApplicationMember
 from assist_center.api import ScopedAPIView
-from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
-from assist_center.models import Role
-from assist_center.scopes import profile_of, role_of
 
 from . import selectors
 from .models import Colour, Referral, ReferralOutcome
@@ -109,35 +105,6 @@ def _detail(referral: Referral, *, phone: str | None = None) -> dict[str, Any]:
     return data
 
 
-def _contact_phone(user: Any, referral: Referral) -> str | None:
-    """The applicant's phone for the staff of the referral's department when the brief says the
-    referral needs contact (security.md); never for other personas. The read is audited."""
-    if not (referral.brief or {}).get("contact"):
-        return None
-    p = profile_of(user)
-    if p is None or role_of(user) != Role.DEPARTMENT_STAFF or p.department_id != referral.department_id:
-        return None
-    phone = (
-        ApplicationMember.objects.filter(
-            application__case__pk=referral.case_id, role=ApplicationMember.Role.APPLICANT
-        )
-        .order_by("position")
-        .values_list("phone", flat=True)
-        .first()
-    )
-    if not phone:
-        return None
-    audit_record(
-        actor=user,
-        action="referral.contact_read",
-        subject=referral,
-        new={"field": "applicant_phone"},
-        region=referral.township,
-        department=referral.department,
-    )
-    return str(phone)
-
-
 class ReferralListApi(ScopedAPIView):
     """Referrals the user may see, earliest due first, with their colours."""
 
@@ -187,7 +154,7 @@ class ReferralDetailApi(ScopedAPIView):
     @extend_schema(operation_id="referral_detail", responses={200: ReferralDetailOutputSerializer})
     def get(self, request: Request, referral_id: int) -> Response:
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-        return Response(_detail(referral, phone=_contact_phone(request.user, referral)))
+        return Response(_detail(referral, phone=selectors.referral_contact_phone(request.user, referral)))
 
 
 def _done(referral_id: int, user: Any, code: int = status.HTTP_200_OK) -> Response:

@@ -19,6 +19,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from applications.models import ApplicationMember
+from assist_center.audit import audit_record
 from assist_center.models import Role
 from assist_center.scopes import is_county_wide, profile_of, register_scope, role_of
 from assist_center.workdays import working_days_between
@@ -275,3 +277,32 @@ def referrals_of_case(*, user: Any, case_id: Any) -> list[Referral]:
 
 def open_filter() -> Q:
     return Q(status__in=Referral.OPEN_STATUSES)
+
+
+def referral_contact_phone(user: Any, referral: Referral) -> str | None:
+    """The applicant's phone for the staff of the referral's department when the brief says the
+    referral needs contact (security.md); never for other personas. The read is audited."""
+    if not (referral.brief or {}).get("contact"):
+        return None
+    p = profile_of(user)
+    if p is None or role_of(user) != Role.DEPARTMENT_STAFF or p.department_id != referral.department_id:
+        return None
+    phone = (
+        ApplicationMember.objects.filter(
+            application__case__pk=referral.case_id, role=ApplicationMember.Role.APPLICANT
+        )
+        .order_by("position")
+        .values_list("phone", flat=True)
+        .first()
+    )
+    if not phone:
+        return None
+    audit_record(
+        actor=user,
+        action="referral.contact_read",
+        subject=referral,
+        new={"field": "applicant_phone"},
+        region=referral.township,
+        department=referral.department,
+    )
+    return str(phone)

@@ -37,7 +37,6 @@ from assist_center.scopes import is_county_wide, role_of
 from assist_center.workdays import working_days_between
 from eligibility.rules import CRITERION_LABELS
 
-from ..apis import _contact_phone as contact_phone
 from ..forms import (
     AnswerInfoForm,
     CancelForm,
@@ -49,6 +48,7 @@ from ..forms import (
     WorkbenchFilterForm,
 )
 from ..models import Colour, Referral
+from ..selectors import referral_contact_phone as contact_phone
 from ..selectors import referral_get, referral_list_visible_to
 from ..services import actions, cases
 from ..services.notifications import notification_mark_read, notifications_unread_for
