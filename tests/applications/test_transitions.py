@@ -8,14 +8,12 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from applications.intake import parse_application_input
 from applications.models import Application
-from applications.services.submission import application_submit
 from applications.services.transitions import ALLOWED, application_transition
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.models import AuditEvent
 
-from .test_intake_input import _clear_rate_limits, valid_body  # noqa: F401
+from ..factories import ApplicationFactory
 
 S = Application.Status
 OPEN = set(Application.OPEN_STATUSES)
@@ -31,13 +29,6 @@ EXPECTED_ALLOWED = {
 }
 
 
-def make_application(county_map: Any, personas: Any) -> Application:
-    body = valid_body(county_map)
-    return application_submit(
-        data=parse_application_input(body), channel="on_behalf", actor=personas.assistant_a, otp=None, ip=None
-    )
-
-
 def test_the_table_is_the_one_in_the_issue() -> None:
     actual = {(old, new) for old, targets in ALLOWED.items() for new in targets}
     assert actual == EXPECTED_ALLOWED
@@ -48,7 +39,7 @@ def test_the_table_is_the_one_in_the_issue() -> None:
 def test_every_pair_is_allowed_or_refused_with_a_409(
     county_map: Any, personas: Any, old: str, new: str
 ) -> None:
-    application = make_application(county_map, personas)
+    application = ApplicationFactory.create(village=county_map.village_a1, assistant=personas.assistant_a)
     Application.objects.filter(pk=application.pk).update(status=old)
     reason = "家属要求撤回" if new in (S.WITHDRAWN, S.REJECTED) else ""
     if (old, new) in EXPECTED_ALLOWED:
@@ -77,21 +68,21 @@ def test_every_pair_is_allowed_or_refused_with_a_409(
 
 @pytest.mark.parametrize("to", [S.REJECTED, S.WITHDRAWN])
 def test_rejecting_or_withdrawing_needs_a_reason(county_map: Any, personas: Any, to: str) -> None:
-    application = make_application(county_map, personas)
+    application = ApplicationFactory.create(village=county_map.village_a1, assistant=personas.assistant_a)
     with pytest.raises(ApplicationError) as exc:
         application_transition(application_id=application.pk, to=to, actor=personas.assistant_a, reason="  ")
     assert exc.value.extra == {"fields": {"reason": "请填写原因。"}}
 
 
 def test_authorising_records_the_time(county_map: Any, personas: Any) -> None:
-    application = make_application(county_map, personas)
+    application = ApplicationFactory.create(village=county_map.village_a1, assistant=personas.assistant_a)
     moved = application_transition(application_id=application.pk, to=S.AUTHORISED, actor=None)
     assert moved.authorised_at is not None
     assert AuditEvent.objects.filter(action="application.status", actor_label="system").exists()
 
 
 def test_unknown_status_and_missing_application(county_map: Any, personas: Any) -> None:
-    application = make_application(county_map, personas)
+    application = ApplicationFactory.create(village=county_map.village_a1, assistant=personas.assistant_a)
     with pytest.raises(ApplicationError) as exc:
         application_transition(application_id=application.pk, to="approved", actor=None)
     assert exc.value.status == 400
@@ -102,7 +93,7 @@ def test_unknown_status_and_missing_application(county_map: Any, personas: Any) 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_people_moving_one_application_at_once_one_wins(county_map: Any, personas: Any) -> None:
-    application = make_application(county_map, personas)
+    application = ApplicationFactory.create(village=county_map.village_a1, assistant=personas.assistant_a)
     Application.objects.filter(pk=application.pk).update(status=S.VERIFYING)
     barrier = threading.Barrier(2)
     results: list[str] = []
@@ -133,7 +124,7 @@ def test_two_people_moving_one_application_at_once_one_wins(county_map: Any, per
 
 @pytest.mark.django_db(transaction=True)
 def test_withdraw_racing_review_one_wins(county_map: Any, personas: Any) -> None:
-    application = make_application(county_map, personas)
+    application = ApplicationFactory.create(village=county_map.village_a1, assistant=personas.assistant_a)
     Application.objects.filter(pk=application.pk).update(status=S.UNDER_REVIEW)
     barrier = threading.Barrier(2)
     results: dict[str, str] = {}
