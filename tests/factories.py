@@ -31,7 +31,7 @@ from factory.django import DjangoModelFactory
 from faker import Faker
 from PIL import Image, ImageDraw
 
-from applications.intake import parse_application_input
+from applications.intake import GUARDIAN_AGE, parse_application_input
 from applications.models import (
     Application,
     ApplicationMember,
@@ -44,7 +44,7 @@ from applications.models import (
 from applications.services.family import authorisation_sign, authorisation_upload_paper
 from applications.services.otp import otp_send
 from applications.services.submission import application_submit
-from assist_center.identity import make_id_number
+from assist_center.identity import age_on, make_id_number
 from assist_center.models import Department, Region, Role, SmsMessage, StaffProfile
 from assist_center.phones import normalise_mobile
 from assist_center.pii import id_number_index, phone_index
@@ -399,7 +399,10 @@ class ApplicationFactory(factory.Factory):
     need_note = ""
     consent_share = False
     consent_publish = False
-    guardian_confirmed = False
+    # The form asks for it exactly when a child under 14 is named, and refuses the body without it.
+    guardian_confirmed = factory.LazyAttribute(
+        lambda o: any(age_on(p.birth, timezone.localdate()) < GUARDIAN_AGE for p in o.people)
+    )
     assistant = factory.LazyAttribute(lambda o: township_assistant(o.village))
     decided_by = factory.SelfAttribute("assistant")
     approve: Any = None

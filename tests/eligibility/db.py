@@ -1,26 +1,26 @@
-"""Applications and pool rows made directly in the database for the service and admin tests."""
+"""Data-pool rows for the service and admin tests; the applications come from tests.factories."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
-import secrets
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 
-from applications.models import Application, ApplicationMember
-from assist_center.identity import make_id_number
+from applications.models import ApplicationMember
 from assist_center.models import Region
 from assist_center.pii import id_number_index
-from eligibility.demo import content_hash
 from eligibility.models import PoolRecord
 from eligibility.pool.categories import CATEGORIES
 from eligibility.rules import DEMO_PARAMS, ITEMS
 from eligibility.standards import standard_publish
 
-_seq = itertools.count(100)
+from ..factories import MemberSpec, id_number
+
 _rec = itertools.count(1)
 
 
@@ -51,50 +51,29 @@ def publish_demo_standards(county: Region, *, actor: Any = "test") -> None:
         )
 
 
-def make_application(
-    village: Region,
-    members: list[Member],
-    *,
-    status: str = Application.Status.AUTHORISED,
-    needs: list[str] | None = None,
-) -> Application:
-    assert village.township is not None
-    app = Application.objects.create(
-        receipt_code=secrets.token_hex(5).upper(),
-        family_token=secrets.token_urlsafe(32),
-        status=status,
-        code_region=village,
-        village=village,
-        township=village.township,
-        address="幸福路1号",
-        needs=needs if needs is not None else ["dibao"],
-        consent_data_check=True,
-        consent_share=False,
-        consent_publish=False,
-        consent_version="test",
-    )
+def in_pool(members: list[Member]) -> list[MemberSpec]:
+    """Write the members' records (and a shared hukou) to the data pool; return them as MemberSpecs.
+
+    The ID numbers are drawn here, so the pool rows carry the person hashes the application
+    will have once ApplicationFactory submits these people; the first member is the applicant.
+    """
     today = timezone.localdate()
+    household_number = f"HH{next(_rec)}"
+    specs: list[MemberSpec] = []
     rows = []
     for position, m in enumerate(members):
-        number = make_id_number(region6="331099", birth=m.birth, seq=next(_seq) % 1000)
-        person_hash = id_number_index(number)
-        ApplicationMember.objects.create(
-            application=app,
-            role="applicant" if position == 0 else m.role,
-            position=position,
-            name=m.name,
-            id_number=number,
-            id_number_hash=person_hash,
-            document_type="citizen",
-            sex="M" if int(number[16]) % 2 else "F",
-            birth_date=m.birth,
-            relation=m.relation,
-            must_authorise=True,
-        )
+        number = id_number(m.birth)
+        role = ApplicationMember.Role.APPLICANT if position == 0 else m.role
+        relation = ApplicationMember.Relation.SELF if position == 0 else m.relation
+        specs.append(MemberSpec(role=role, relation=relation, name=m.name, birth=m.birth, id_number=number))
         records = list(m.records)
         if m.hukou and m.role != "supporter":
             records.append(
-                ("hukou", 3000, {"household_number": f"HH{app.pk}", "relation": m.relation, "status": "正常"})
+                (
+                    "hukou",
+                    3000,
+                    {"household_number": household_number, "relation": m.relation, "status": "正常"},
+                )
             )
         for category, days_ago, data in records:
             rows.append(
@@ -102,7 +81,7 @@ def make_application(
                     category=category,
                     department=CATEGORIES[category].department,
                     source_record_id=f"T{next(_rec)}",
-                    person_hash=person_hash,
+                    person_hash=id_number_index(number),
                     effective_date=today - dt.timedelta(days=days_ago),
                     data=data,
                     content_hash=content_hash(data),
@@ -110,7 +89,13 @@ def make_application(
                 )
             )
     PoolRecord.objects.bulk_create(rows)
-    return app
+    return specs
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """md5 of the canonical JSON of a record's data, as the pool importer stores it."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def poor_family() -> list[Member]:

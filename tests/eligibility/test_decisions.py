@@ -15,7 +15,8 @@ from eligibility.models import ItemDecision, VerificationReport
 from eligibility.services.decisions import application_decide_complete, approved_items, item_decide
 from eligibility.services.verification import application_verify_run
 
-from .db import make_application, poor_family, publish_demo_standards
+from ..factories import ApplicationFactory
+from .db import in_pool, poor_family, publish_demo_standards
 
 S = Application.Status
 
@@ -23,7 +24,9 @@ S = Application.Status
 @pytest.fixture
 def reviewed(county_map: Any) -> Application:
     publish_demo_standards(county_map.county)
-    app = make_application(county_map.village_a1, poor_family(), needs=["dibao"])
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), needs=["dibao"], authorised=True
+    )
     application_verify_run(application_id=app.pk, trigger=VerificationReport.Trigger.AUTHORISED)
     app.refresh_from_db()
     return app

@@ -13,7 +13,8 @@ from eligibility.models import ItemDecision, VerificationReport
 from eligibility.services.decisions import item_decide
 from eligibility.services.verification import application_verify_run
 
-from .db import make_application, poor_family, publish_demo_standards
+from ..factories import ApplicationFactory
+from .db import in_pool, poor_family, publish_demo_standards
 
 Trigger = VerificationReport.Trigger
 
@@ -21,7 +22,9 @@ Trigger = VerificationReport.Trigger
 @pytest.fixture
 def report(county_map: Any) -> VerificationReport:
     publish_demo_standards(county_map.county)
-    app = make_application(county_map.village_a1, poor_family(), needs=["dibao"])
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), needs=["dibao"], authorised=True
+    )
     return application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
 
 

@@ -9,13 +9,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from applications.models import Application
+from applications.services.transitions import application_transition
 from assist_center.errors import ConflictError
 from assist_center.models import AuditEvent
 from eligibility.models import PoolRecord, VerificationReport
 from eligibility.services.verification import application_verify_run
 from eligibility.tasks import application_verify
 
-from .db import make_application, poor_family, publish_demo_standards, rich_family
+from ..factories import ApplicationFactory
+from .db import in_pool, poor_family, publish_demo_standards, rich_family
 
 S = Application.Status
 Trigger = VerificationReport.Trigger
@@ -30,7 +32,9 @@ def standards(county_map: Any) -> None:
 def test_the_task_saves_a_report_and_moves_the_application_to_review(
     county_map: Any, standards: None
 ) -> None:
-    app = make_application(county_map.village_a1, poor_family(), needs=["dibao"])
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), needs=["dibao"], authorised=True
+    )
     application_verify(app.pk)
     app.refresh_from_db()
     assert app.status == S.UNDER_REVIEW
@@ -47,13 +51,23 @@ def test_the_task_saves_a_report_and_moves_the_application_to_review(
     assert len(report.input_hash) == 64 and report.duration_ms > 0
     assert report.facts["counted_members"]["value"] == 3
     moves = AuditEvent.objects.filter(action="application.status", subject_id=str(app.pk)).order_by("pk")
-    assert [e.new_values["status"] for e in moves] == [S.VERIFYING, S.UNDER_REVIEW]
+    assert [e.new_values["status"] for e in moves] == [
+        S.AWAITING_AUTHORISATION,
+        S.AUTHORISED,
+        S.VERIFYING,
+        S.UNDER_REVIEW,
+    ]
     assert AuditEvent.objects.filter(action="verification.run", subject_id=str(app.pk)).count() == 1
 
 
 @pytest.mark.django_db
 def test_items_found_by_policy_come_first_then_the_asked_ones(county_map: Any, standards: None) -> None:
-    app = make_application(county_map.village_a1, poor_family(), needs=["dibao", "temporary"])
+    app = ApplicationFactory.create(
+        village=county_map.village_a1,
+        people=in_pool(poor_family()),
+        needs=["dibao", "temporary"],
+        authorised=True,
+    )
     report = application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
     rows = report.results
     found = [r["item"] for r in rows if r["policy_finds_person"]]
@@ -65,7 +79,9 @@ def test_items_found_by_policy_come_first_then_the_asked_ones(county_map: Any, s
 
 @pytest.mark.django_db
 def test_a_redelivered_task_makes_no_second_report(county_map: Any, standards: None) -> None:
-    app = make_application(county_map.village_a1, poor_family())
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), authorised=True
+    )
     application_verify(app.pk)
     application_verify(app.pk)
     first = VerificationReport.objects.get(application=app)
@@ -78,7 +94,9 @@ def test_a_redelivered_task_makes_no_second_report(county_map: Any, standards: N
 def test_the_same_inputs_give_the_same_hash_and_a_changed_record_another(
     county_map: Any, standards: None, personas: Any
 ) -> None:
-    app = make_application(county_map.village_a1, poor_family())
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), authorised=True
+    )
     first = application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
     second = application_verify_run(application_id=app.pk, trigger=Trigger.MANUAL, actor=personas.assistant_a)
     assert second.pk != first.pk and second.trigger == Trigger.MANUAL
@@ -96,7 +114,9 @@ def test_the_same_inputs_give_the_same_hash_and_a_changed_record_another(
 def test_a_household_with_a_car_and_wages_is_not_eligible_and_the_reason_says_why(
     county_map: Any, standards: None
 ) -> None:
-    app = make_application(county_map.village_a1, rich_family())
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(rich_family()), authorised=True
+    )
     report = application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
     dibao = next(r for r in report.results if r["item"] == "dibao")
     assert dibao["outcome"] == "not_eligible"
@@ -111,7 +131,7 @@ def test_a_household_with_a_car_and_wages_is_not_eligible_and_the_reason_says_wh
 def test_missing_data_needs_a_person(county_map: Any, standards: None) -> None:
     members = poor_family()
     members[1].records.clear()  # a working-age spouse the pool knows nothing about
-    app = make_application(county_map.village_a1, members)
+    app = ApplicationFactory.create(village=county_map.village_a1, people=in_pool(members), authorised=True)
     report = application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
     dibao = next(r for r in report.results if r["item"] == "dibao")
     assert dibao["outcome"] == "needs_person"
@@ -134,7 +154,9 @@ def test_a_township_standard_is_used_for_its_villages(county_map: Any, standards
         note="",
         today=dt.date(2026, 1, 1),
     )
-    app = make_application(county_map.village_a1, poor_family())
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), authorised=True
+    )
     report = application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
     dibao = next(r for r in report.standards if r["item"] == "dibao")
     assert dibao["region"] == county_map.town_a.code
@@ -145,7 +167,9 @@ def test_a_township_standard_is_used_for_its_villages(county_map: Any, standards
 def test_manual_rerun_is_for_the_township_assistant_or_the_coordinator(
     county_map: Any, standards: None, personas: Any
 ) -> None:
-    app = make_application(county_map.village_a1, poor_family(), status=S.UNDER_REVIEW)
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), verified=True
+    )
     with pytest.raises(Http404):
         application_verify_run(application_id=app.pk, trigger=Trigger.MANUAL, actor=personas.assistant_b)
     with pytest.raises(PermissionDenied):
@@ -158,7 +182,10 @@ def test_manual_rerun_is_for_the_township_assistant_or_the_coordinator(
 
 @pytest.mark.django_db
 def test_a_withdrawn_application_is_not_checked(county_map: Any, standards: None) -> None:
-    app = make_application(county_map.village_a1, poor_family(), status=S.WITHDRAWN)
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), authorised=True
+    )
+    application_transition(application_id=app.pk, to=S.WITHDRAWN, actor=None, reason="家属撤回申请")
     application_verify(app.pk)  # the task logs and stops
     assert not VerificationReport.objects.filter(application=app).exists()
     with pytest.raises(ConflictError):
@@ -167,7 +194,9 @@ def test_a_withdrawn_application_is_not_checked(county_map: Any, standards: None
 
 @pytest.mark.django_db
 def test_without_standards_every_item_needs_a_person(county_map: Any) -> None:
-    app = make_application(county_map.village_a1, poor_family())
+    app = ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), authorised=True
+    )
     report = application_verify_run(application_id=app.pk, trigger=Trigger.AUTHORISED)
     assert {r["outcome"] for r in report.results} == {"needs_person"}
     assert report.standards == []

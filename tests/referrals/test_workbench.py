@@ -14,11 +14,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from applications.models import Application
 from assist_center.models import AuditEvent, Region
 from referrals.colours import colour_for
 from referrals.models import Case, Colour, Notification, Referral, ReferralOutcome
-from tests.eligibility.db import Member, make_application
+from tests.factories import ApplicationFactory, applicant
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # Friday 13 November 2026, an ordinary working week: a 2-day referral started on Wednesday the
@@ -42,8 +41,13 @@ def make_referral(
 ) -> Referral:
     """A referral written straight to the database, its colour computed by the real rule."""
     if case is None:
-        application = make_application(
-            village, [Member("王秀英", dt.date(1980, 3, 1))], status=Application.Status.DECIDED, needs=items
+        # Decided with every item refused, so that the decision opened no case of its own.
+        application = ApplicationFactory.create(
+            village=village,
+            people=[applicant(name="王秀英", birth=dt.date(1980, 3, 1))],
+            needs=items,
+            approve=[],
+            decided=True,
         )
         assert village.township is not None
         case = Case.objects.create(application=application, township=village.township, village=village)
