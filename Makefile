@@ -39,8 +39,6 @@ migrate: install services messages
 
 seed: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --if-empty
-	$(RUN_ENV) $(BIN)/python manage.py seed_pool --if-empty
-	$(RUN_ENV) $(BIN)/python manage.py seed_cases --if-empty
 
 run: debs seed
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0

@@ -7,34 +7,22 @@ data (stack.md).
 
 from __future__ import annotations
 
-import base64
 import io
-import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import qrcode
-import qrcode.constants
-import qrcode.image.svg
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from assist_center.models import Region
+from assist_center.pdf import render_pdf, safe_filename
+from assist_center.qr import qr_png, qr_svg_data_uri
 
 if TYPE_CHECKING:
     from .models import Application
-
-# M (15 % recovery) survives a poster's scuffs and glare without making the code too dense to
-# scan from a cheap phone at arm's length.
-ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
-# The quiet zone the QR standard asks for; less and some phone scanners miss the code.
-BORDER = 4
-
-# Characters a file name in a ZIP or a Content-Disposition should not carry.
-_UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
 def assist_code_url(region: Region) -> str:
@@ -45,38 +33,6 @@ def assist_code_url(region: Region) -> str:
 def family_url(application: Application) -> str:
     """The family signing page of an application (家庭码), keyed by its unguessable token."""
     return f"{settings.SITE_URL}/family/{application.family_token}/"
-
-
-def _qr(url: str, *, box_size: int) -> qrcode.QRCode:
-    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, box_size=box_size, border=BORDER)
-    code.add_data(url)
-    code.make(fit=True)
-    return code
-
-
-def qr_matrix(url: str) -> list[list[bool]]:
-    """The QR modules of `url` without the quiet zone (True is dark)."""
-    code = _qr(url, box_size=1)
-    return [row[BORDER:-BORDER] for row in code.get_matrix()[BORDER:-BORDER]]
-
-
-def qr_png(url: str, *, box_size: int = 10) -> bytes:
-    """A black-on-white PNG of `url`, `box_size` pixels per module, with the standard quiet zone."""
-    image = _qr(url, box_size=box_size).make_image()
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def qr_svg(url: str) -> str:
-    """The SVG markup of `url`'s QR code, without an XML declaration so that it can be inlined."""
-    image = _qr(url, box_size=10).make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return str(image.to_string(encoding="unicode"))
-
-
-def safe_filename(name: str) -> str:
-    """`name` without path separators or characters Windows refuses; keeps Chinese as it is."""
-    return _UNSAFE_FILENAME.sub("_", name).strip(" .") or "file"
 
 
 def region_png_filename(region: Region) -> str:
@@ -114,12 +70,7 @@ def poster_html(regions: Sequence[Region]) -> str:
     posters = []
     for region in regions:
         url = assist_code_url(region)
-        svg = base64.b64encode(qr_svg(url).encode("utf-8")).decode("ascii")
-        posters.append(
-            _Poster(
-                region=region, path=region_path(region), url=url, qr_uri=f"data:image/svg+xml;base64,{svg}"
-            )
-        )
+        posters.append(_Poster(region=region, path=region_path(region), url=url, qr_uri=qr_svg_data_uri(url)))
     # Posters are for residents: always in the county's language, whatever the staff member's.
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
@@ -130,8 +81,6 @@ def poster_html(regions: Sequence[Region]) -> str:
 
 def poster_pdf(regions: Sequence[Region]) -> bytes:
     """An A4 PDF with one poster page per region: title, region path, instructions, a large QR code."""
-    from .pdf import render_pdf  # the PDF module imports this one for its QR codes
-
     return render_pdf(poster_html(regions))
 
 

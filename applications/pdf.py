@@ -1,19 +1,15 @@
-"""The electronic application form (一件事电子申请表) as a PDF, and the renderer the posters share.
+"""The electronic application form (一件事电子申请表) as a PDF (rendered by assist_center.pdf).
 
 The form is the official record staff print and file, so it shows what security.md lets staff
-see by default: names, but ID numbers and phones masked. WeasyPrint embeds subsets of the Noto
-CJK fonts, so the file prints the same on any office machine.
+see by default: names, but ID numbers and phones masked.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import re
-import threading
 from dataclasses import dataclass, field
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,19 +18,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
 
+from assist_center.identity import age_on
+from assist_center.pdf import attachment_response, data_uri, local_time, render_pdf
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
+from assist_center.qr import qr_svg_data_uri
 
-from .assist_codes import qr_svg, safe_filename
 from .models import Application, ApplicationMember, Authorisation, NeedItem, Person
-
-# Building a FontConfiguration runs fontconfig over every installed font (~0.1 s): do it once per
-# process. Pango's font map is not thread-safe, hence the lock around each render.
-_font_config: FontConfiguration | None = None
-_render_lock = threading.Lock()
 
 # A phone photo of a paper form can be 10 MB; the PDF needs it legible, not at full resolution.
 # The SHA-256 printed next to it is that of the original upload, which stays in the database.
@@ -44,29 +35,6 @@ SCAN_JPEG_QUALITY = 80
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 PDF_MAGIC = b"%PDF-"
-
-
-def render_pdf(html: str) -> bytes:
-    """Render self-contained HTML (images as data: URIs, no external files) to PDF bytes."""
-    global _font_config
-    with _render_lock:
-        if _font_config is None:
-            _font_config = FontConfiguration()
-        # base_url=None and only data: URIs inside: nothing is fetched from disk or network.
-        pdf = HTML(string=html, base_url=None).write_pdf(font_config=_font_config)
-    assert pdf is not None  # write_pdf without a target returns the bytes
-    return bytes(pdf)
-
-
-def local_time(value: dt.datetime | None) -> str:
-    """A timestamp in the county's time zone, to the second; "-" when absent."""
-    if value is None:
-        return "-"
-    return timezone.localtime(value, ZoneInfo(settings.TIME_ZONE)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _sniff(data: bytes) -> str:
@@ -80,10 +48,6 @@ def _sniff(data: bytes) -> str:
     return ""
 
 
-def _data_uri(content_type: str, data: bytes) -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def _scan_data_uri(data: bytes) -> str | None:
     """A paper scan (JPEG/PNG) shrunk for print, as a data: URI; None if Pillow cannot read it."""
     try:
@@ -93,7 +57,7 @@ def _scan_data_uri(data: bytes) -> str | None:
             image.convert("RGB").save(out, format="JPEG", quality=SCAN_JPEG_QUALITY)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
-    return _data_uri("image/jpeg", out.getvalue())
+    return data_uri("image/jpeg", out.getvalue())
 
 
 @dataclass(frozen=True)
@@ -155,7 +119,7 @@ def _person_row(number: int, member: ApplicationMember, day: dt.date) -> PersonR
         relation=member.get_relation_display(),
         id_number=mask_id_number(member.id_number) if member.id_number else "-",
         sex=sex,
-        age=_age_on(member.birth_date, day),
+        age=age_on(member.birth_date, day),
         phone=mask_phone(member.phone) if member.phone else "-",
     )
 
@@ -170,7 +134,7 @@ def _signature_row(member: ApplicationMember, auth: Authorisation) -> SignatureR
         note = gettext("Paper authorisation (PDF scan)")
     elif kind == "image/png" and not is_paper:
         # The signature exactly as drawn: these bytes are what the SHA-256 below proves.
-        image_uri = _data_uri(kind, data)
+        image_uri = data_uri(kind, data)
     elif kind in ("image/png", "image/jpeg"):
         image_uri = _scan_data_uri(data)
     if image_uri is None and not note:
@@ -217,7 +181,7 @@ def form_context(application: Application, *, generated_at: dt.datetime) -> Form
     ctx = FormContext(
         application=application,
         county_name=settings.COUNTY_NAME,
-        receipt_qr=_data_uri("image/svg+xml", qr_svg(application.receipt_code).encode("utf-8")),
+        receipt_qr=qr_svg_data_uri(application.receipt_code),
         submitted_at=local_time(application.created_at),
         authorised_at=local_time(application.authorised_at),
         generated_at=local_time(generated_at),
@@ -272,26 +236,6 @@ def application_form_html(application: Application, *, generated_at: dt.datetime
 def application_form_pdf(application: Application, *, generated_at: dt.datetime | None = None) -> bytes:
     """The electronic application form of `application` as A4 PDF bytes."""
     return render_pdf(application_form_html(application, generated_at=generated_at))
-
-
-def content_disposition(filename: str, ascii_fallback: str) -> str:
-    """`attachment` with an ASCII name for old clients and the UTF-8 name (RFC 6266 / RFC 5987)."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in ascii_fallback
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(safe_filename(filename), safe='')}"
-
-
-def attachment_response(
-    content: bytes, *, content_type: str, filename: str, ascii_fallback: str
-) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition(filename, ascii_fallback)
-    response["Content-Length"] = str(len(content))
-    # The form holds names and addresses: no shared or browser cache may keep a copy.
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def application_form_response(application: Application) -> HttpResponse:

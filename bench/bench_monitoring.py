@@ -5,7 +5,7 @@ and every item's rules against the standards in force, loaded in chunks of 5,000
 queries each). The baseline is the single query `SELECT person_hash, category, data FROM
 eligibility_poolrecord WHERE person_hash = ANY(%s)` over the same members, fetched fully.
 
-Data: the demo county (`seed_demo --households 10000`, then `seed_pool`) is created if the
+Data: the demo county (`seed_demo --stage county --stage pool --households 10000`) is created if the
 database has fewer than 10,000 households. The demo enrols only some; the bench marks 10,000
 enrolled inside a transaction that it rolls back, so the database keeps its own rolls.
 
@@ -39,9 +39,9 @@ def _ensure_demo() -> None:
     from eligibility.models import PoolRecord
 
     if Household.objects.count() < HOUSEHOLDS:
-        call_command("seed_demo", households=HOUSEHOLDS, seed=1, verbosity=0)
+        call_command("seed_demo", stage=["county"], households=HOUSEHOLDS, seed=1, verbosity=0)
     if not PoolRecord.objects.filter(source_record_id__startswith="DEMO-").exists():
-        call_command("seed_pool", verbosity=0)
+        call_command("seed_demo", stage=["pool"], verbosity=0)
 
 
 def _enrol() -> list[str]:

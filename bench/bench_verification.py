@@ -36,7 +36,7 @@ def _household() -> tuple[int, list[str], Any]:
     from assist_center.identity import make_id_number
     from assist_center.models import Region
     from assist_center.pii import id_number_index
-    from eligibility.demo import content_hash
+    from demo.pool import content_hash
     from eligibility.models import PoolRecord
     from eligibility.pool.categories import CATEGORIES
     from eligibility.rules import DEMO_PARAMS, ITEMS

@@ -1,7 +1,7 @@
 """The verification report as plain display data, and as a PDF annex to the application form.
 
 The same context feeds the admin page and the PDF, so what an assistant sees on screen is what
-is printed and filed. Rendering goes through applications.pdf.render_pdf (WeasyPrint with the
+is printed and filed. Rendering goes through assist_center.pdf.render_pdf (WeasyPrint with the
 Noto CJK fonts, one font configuration per process).
 """
 
@@ -17,14 +17,13 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from applications.pdf import attachment_response, local_time, render_pdf
-from assist_center.demo.departments import DEPARTMENTS
+from assist_center.models import Department
+from assist_center.pdf import attachment_response, local_time, render_pdf
 
 from .models import ItemDecision, VerificationReport
 from .pool.categories import CATEGORIES
 from .rules import CRITERION_LABELS, CRITERION_NAMES, ITEM_LABELS, OUTCOME_LABELS, ItemOutcome, Outcome
 
-DEPARTMENT_NAMES = {d.code: d.short_name for d in DEPARTMENTS}
 TRIGGER_LABELS = {
     VerificationReport.Trigger.AUTHORISED: "授权后自动核对",
     VerificationReport.Trigger.MANUAL: "工作人员重新核对",
@@ -86,10 +85,18 @@ class ReportContext:
     facts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def record_label(ref: Mapping[str, Any]) -> str:
-    """ "公安 户籍登记 H123 2026-01-05": department, category, the source's own id and the record's date."""
+def department_short_names() -> dict[str, str]:
+    """Department code -> short name ("公安"), as the Department rows (and the admin) have them."""
+    return dict(Department.objects.values_list("code", "short_name"))
+
+
+def record_label(ref: Mapping[str, Any], departments: Mapping[str, str]) -> str:
+    """ "公安 户籍登记 H123 2026-01-05": department, category, the source's own id and the record's date.
+
+    `departments` maps codes to short names (department_short_names); an unknown code shows as is.
+    """
     category = CATEGORIES.get(str(ref.get("category", "")))
-    department = DEPARTMENT_NAMES.get(str(ref.get("department", "")), str(ref.get("department", "")))
+    department = departments.get(str(ref.get("department", "")), str(ref.get("department", "")))
     name = category.name if category else str(ref.get("category", ""))
     return f"{department} {name} {ref.get('source_record_id', '')} {ref.get('effective_date', '')}"
 
@@ -141,6 +148,7 @@ def report_context(
 ) -> ReportContext:
     application = report.application
     decisions = decisions or {}
+    departments = department_short_names()
     ctx = ReportContext(
         report_id=report.pk,
         receipt_code=application.receipt_code,
@@ -179,7 +187,7 @@ def report_context(
                         threshold=c.get("threshold", ""),
                         unit=c.get("unit", ""),
                         reason=c["reason"],
-                        records=[record_label(r) for r in c.get("records", [])],
+                        records=[record_label(r, departments) for r in c.get("records", [])],
                     )
                     for c in row.get("criteria", [])
                 ],

@@ -23,10 +23,11 @@ from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedMo
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Region
 from assist_center.pii import id_number_index
+from assist_center.qr import qr_svg
 from assist_center.scopes import can_reveal_pii
 
 from .. import selectors
-from ..assist_codes import family_url, qr_svg
+from ..assist_codes import family_url
 from ..models import Application, ApplicationMember, Authorisation, NeedItem
 from ..pdf import application_form_response
 from ..services.staff import application_form_download, application_member_reveal, can_download_form

@@ -20,21 +20,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from assist_center.admin.base import ScopedModelAdmin
-from assist_center.models import Region, Role
+from assist_center.models import Region
+from assist_center.pdf import attachment_response, safe_filename
+from assist_center.permissions import CENTRE_ROLES
+from assist_center.qr import qr_png, qr_svg
 from assist_center.scopes import scope_regions
 
-from ..assist_codes import (
-    assist_code_url,
-    assist_codes_zip,
-    poster_pdf,
-    qr_png,
-    qr_svg,
-    region_png_filename,
-    safe_filename,
-    township_batch,
-)
+from ..assist_codes import assist_code_url, assist_codes_zip, poster_pdf, region_png_filename, township_batch
 from ..models import AssistCode
-from ..pdf import attachment_response
 
 # One PDF render holds a worker for about 50 ms a page: a whole county's villages fit, a
 # runaway selection of thousands does not.
@@ -58,7 +51,7 @@ def _zip(regions: Sequence[Region], filename: str, ascii_fallback: str) -> HttpR
 
 @admin.register(AssistCode)
 class AssistCodeAdmin(ScopedModelAdmin):
-    viewer_roles = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
+    viewer_roles = CENTRE_ROLES
     # Regions are edited in their own admin; this one only prints them.
     editor_roles = ()
     adder_roles = ()

@@ -22,8 +22,9 @@ from assist_center.errors import ApplicationError
 from assist_center.models import Region
 from assist_center.phones import InvalidPhone, mask_phone, normalise_mobile
 from assist_center.pii import mask_name
+from assist_center.qr import qr_svg
 
-from ..assist_codes import family_url, qr_svg
+from ..assist_codes import family_url
 from ..forms import (
     RETENTION_YEARS_AFTER_CLOSURE,
     ApplyForm,

@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "referrals",
     "charity",
     "happiness_list",
+    # Above every app: the demo county's builders and `seed_demo` (development data only).
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -35,7 +35,7 @@ S = Referral.Status
 
 # --- routing: which department handles an item ----------------------------------------------
 
-# The responsible department (assist_center.demo.departments codes) of each 8+X item. Several
+# The responsible department (Department.code, migration assist_center/0004) of each 8+X item. Several
 # items of one department travel in one referral.
 ITEM_DEPARTMENT: dict[str, str] = {
     "dibao": "civil_affairs",

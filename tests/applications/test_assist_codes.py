@@ -13,18 +13,15 @@ from django.urls import reverse
 from PIL import Image
 
 from applications.assist_codes import (
-    BORDER,
     assist_code_url,
     assist_codes_zip,
     family_url,
     poster_html,
     poster_pdf,
-    qr_matrix,
-    qr_png,
-    qr_svg,
     township_batch,
 )
 from applications.models import Application
+from assist_center.qr import BORDER, qr_matrix, qr_png, qr_svg
 
 from .test_application_form_pdf import embedded_fonts, page_count
 

@@ -15,6 +15,5 @@ from django.test import override_settings
 def demo_county(db: Any, tmp_path: Path) -> Any:
     """The seeded demo county (200 households) with its data pool and standards."""
     with override_settings(VAR_DIR=tmp_path, DEMO_PASSWORD="", DEBUG=True):
-        call_command("seed_demo", households=200, seed=3, stdout=io.StringIO())
-        call_command("seed_pool", stdout=io.StringIO())
+        call_command("seed_demo", stage=["county", "pool"], households=200, seed=3, stdout=io.StringIO())
         yield

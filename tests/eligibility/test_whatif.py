@@ -14,7 +14,7 @@ from django.utils import timezone
 from applications.models import Household
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Region
-from eligibility.demo import content_hash
+from demo.pool import content_hash
 from eligibility.models import PoolRecord
 from eligibility.pool.categories import CATEGORIES
 from eligibility.rules import DEMO_PARAMS

@@ -1,4 +1,4 @@
-"""Demo applications and cases: `manage.py seed_cases` (after seed_demo and seed_pool).
+"""Demo applications and cases: the `cases` stage of `manage.py seed_demo` (after county and pool).
 
 Everything goes through the real services, as a township assistant and the departments would
 drive them: an assistant submits on a household's behalf (代办), uploads the family's signed paper
@@ -36,17 +36,16 @@ from applications.models import Application, ApplicationMember, Channel, Househo
 from applications.services.family import authorisation_upload_paper
 from applications.services.forms import application_form_archive
 from applications.services.submission import application_submit
+from assist_center.identity import age_on
 from assist_center.models import Region, Role, StaffProfile
 from assist_center.workdays import add_working_days, deadline, is_working_day
-from eligibility.facts import age_on
 from eligibility.models import ItemDecision, PoolRecord, VerificationReport
 from eligibility.services.decisions import application_decide_complete, item_decide, items_to_decide
 from eligibility.services.verification import application_verify_run
-
-from .colours import blue_threshold
-from .models import Case, Colour, Referral
-from .services.actions import OutcomeInput, referral_accept, referral_complete, referral_request_info
-from .services.sweep import colour_sweep
+from referrals.colours import blue_threshold
+from referrals.models import Case, Colour, Referral
+from referrals.services.actions import OutcomeInput, referral_accept, referral_complete, referral_request_info
+from referrals.services.sweep import colour_sweep
 
 DEFAULT_COUNT = 24
 DEFAULT_SEED = 20261129
@@ -137,7 +136,7 @@ class _Family:
 
 
 class SeedCasesError(Exception):
-    """The database lacks what the demo cases are made from (run seed_demo and seed_pool first)."""
+    """The database lacks what the demo cases are made from (the county and pool stages come first)."""
 
 
 # --- choosing households -----------------------------------------------------------------------
@@ -182,7 +181,7 @@ def _families(rng: random.Random, count: int) -> list[_Family]:
     assistants = _assistants()
     townships = _townships(assistants)
     if not townships:
-        raise SeedCasesError("没有配备民政助理员的乡镇（街道）：请先运行 seed_demo。")
+        raise SeedCasesError("没有配备民政助理员的乡镇（街道）：请先运行 seed_demo --stage county。")
     applied = set(ApplicationMember.objects.values_list("id_number_hash", flat=True))
     demo = townships[: len(DEMO_TOWNSHIPS)]
     quotas = dict(zip([t.pk for t in demo], _quotas(count, len(demo)), strict=True))
@@ -542,9 +541,9 @@ def seed_cases(*, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> SeedC
     with transaction.atomic():
         families = _families(rng, count)
         if not families:
-            raise SeedCasesError("没有可用于演示的家庭：请先运行 seed_demo。")
+            raise SeedCasesError("没有可用于演示的家庭：请先运行 seed_demo --stage county。")
         if not PoolRecord.objects.exists():
-            raise SeedCasesError("数据池为空：请先运行 seed_pool。")
+            raise SeedCasesError("数据池为空：请先运行 seed_demo --stage pool。")
         result.townships = list(dict.fromkeys(f.township.name for f in families))
 
         submitted: list[tuple[_Family, Application]] = []

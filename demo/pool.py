@@ -1,4 +1,4 @@
-"""Demo data for the data pool and the standards: `manage.py seed_pool` (after seed_demo).
+"""Demo data for the data pool and the standards: the `pool` stage of `manage.py seed_demo`.
 
 Each demo household gets a profile, drawn from its id so a rerun draws the same: some clearly
 qualify (no income, no assets), some clearly do not (wages, a car, a business), some sit between
@@ -22,15 +22,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from applications.models import Household, Person
+from assist_center.identity import age_on
 from assist_center.models import Region
-
-from .facts import age_on
-from .models import PoolRecord, Standard
-from .pool.categories import CATEGORIES
-from .rules import DEMO_PARAMS, ITEMS
-from .standards import standard_publish
+from eligibility.models import PoolRecord, Standard
+from eligibility.pool.categories import CATEGORIES
+from eligibility.rules import DEMO_PARAMS, ITEMS
+from eligibility.standards import standard_publish
 
 BATCH_HOUSEHOLDS = 2000
+DEFAULT_SEED = 331022
 PROFILES = (
     ("qualifies", 34),
     ("not_eligible", 30),
@@ -278,7 +278,7 @@ def _copy(rows: _Rows) -> None:
 
 
 def seed_pool_records(
-    result: SeedPoolResult, *, seed: int = 331022, progress: Callable[[int], None] | None = None
+    result: SeedPoolResult, *, seed: int = DEFAULT_SEED, progress: Callable[[int], None] | None = None
 ) -> None:
     today = timezone.localdate()
     for batch in demo_households():

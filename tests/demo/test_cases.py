@@ -1,4 +1,4 @@
-"""seed_cases fills a seeded demo county with applications and cases made by the real services."""
+"""seed_demo's cases stage makes its cases through the real services; one run makes every stage."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
-from applications.models import Application, Authorisation
-from assist_center.models import AuditEvent
-from eligibility.models import VerificationReport
+from applications.models import Application, Authorisation, Household
+from assist_center.models import AuditEvent, Region
+from eligibility.models import PoolRecord, Standard, VerificationReport
 from referrals.models import Case, Notification, Referral, ReferralOutcome
 
 S = Application.Status
@@ -23,14 +23,15 @@ S = Application.Status
 @pytest.fixture
 def demo_county(db: Any, tmp_path: Path) -> Any:
     with override_settings(VAR_DIR=tmp_path, DEMO_PASSWORD="", DEBUG=True):
-        call_command("seed_demo", households=60, seed=7, stdout=io.StringIO())
-        call_command("seed_pool", stdout=io.StringIO())
+        # Given out of order on purpose: the stages still run county first, then the pool.
+        call_command("seed_demo", stage=["pool", "county"], households=60, seed=7, stdout=io.StringIO())
         yield
 
 
-def test_seed_cases_makes_every_stage_through_the_services(demo_county: Any) -> None:
+def test_the_cases_stage_makes_every_stage_of_a_case_through_the_services(demo_county: Any) -> None:
+    assert PoolRecord.objects.exists()
     out = io.StringIO()
-    call_command("seed_cases", count=8, stdout=out)
+    call_command("seed_demo", stage=["cases"], count=8, stdout=out)
     assert "演示案件已生成" in out.getvalue()
 
     apps = Application.objects.all()
@@ -80,17 +81,49 @@ def test_seed_cases_makes_every_stage_through_the_services(demo_county: Any) -> 
     # --if-empty: the second run adds nothing.
     before = (Application.objects.count(), Case.objects.count(), AuditEvent.objects.count())
     out = io.StringIO()
-    call_command("seed_cases", "--if-empty", count=8, stdout=out)
+    call_command("seed_demo", "--if-empty", stage=["cases"], count=8, stdout=out)
     assert (Application.objects.count(), Case.objects.count(), AuditEvent.objects.count()) == before
     assert out.getvalue().strip()
 
 
 def test_refuses_to_run_without_debug(db: Any) -> None:
     with override_settings(DEBUG=False), pytest.raises(CommandError, match="DEBUG"):
-        call_command("seed_cases", count=1, stdout=io.StringIO())
+        call_command("seed_demo", stage=["cases"], count=1, stdout=io.StringIO())
     assert not Application.objects.exists()
 
 
 def test_needs_a_seeded_county(db: Any) -> None:
-    with override_settings(DEBUG=True), pytest.raises(CommandError, match="seed_demo"):
-        call_command("seed_cases", count=1, stdout=io.StringIO())
+    with override_settings(DEBUG=True), pytest.raises(CommandError, match="seed_demo --stage county"):
+        call_command("seed_demo", stage=["cases"], count=1, stdout=io.StringIO())
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Region.objects.count(),
+        Household.objects.count(),
+        PoolRecord.objects.count(),
+        Standard.objects.count(),
+        Application.objects.count(),
+        Case.objects.count(),
+        Referral.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def test_one_run_makes_every_stage_and_a_second_with_if_empty_adds_nothing(db: Any, tmp_path: Path) -> None:
+    with override_settings(VAR_DIR=tmp_path, DEMO_PASSWORD="", DEBUG=True):
+        out = io.StringIO()
+        call_command("seed_demo", "--if-empty", households=60, seed=7, count=8, stdout=out)
+        text = out.getvalue()
+        assert "演示县数据已就绪" in text or "Demo county ready" in text
+        assert "演示数据池已就绪" in text or "Demo pool ready" in text
+        assert "演示案件已生成" in text
+        assert Household.objects.count() == 60
+        assert PoolRecord.objects.exists() and Standard.objects.exists()
+        assert Application.objects.count() == 8 and Case.objects.exists()
+
+        before = _counts()
+        again = io.StringIO()
+        call_command("seed_demo", "--if-empty", households=60, seed=7, count=8, stdout=again)
+        assert _counts() == before
+        assert "演示案件未生成" in again.getvalue()

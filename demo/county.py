@@ -1,4 +1,7 @@
-"""Build the demo county: regions, departments, staff of every role, organisations, households.
+"""Build the demo county: regions, staff of every role, organisations, households.
+
+The departments are not built here: migration assist_center/0004_departments creates them in every
+database, production included, and the demo gives each referral-taking one its staff account.
 
 Idempotent: reference rows are matched by their natural key and saved only when a value differs
 (so a second run writes no history rows), and households are only topped up to the target.
@@ -24,7 +27,6 @@ from assist_center.models import Department, Region, Role, StaffProfile
 from assist_center.pii import id_number_index, phone_index
 from charity.models import Organisation
 
-from .departments import DEPARTMENTS
 from .organisations import ORGANISATIONS, credit_code
 from .people import HouseholdDraft, PeopleGenerator
 from .regions import COUNTY_CODE, TOWNSHIPS, villages_of
@@ -41,7 +43,6 @@ VILLAGE_CADRES = 6
 @dataclass
 class SeedResult:
     regions_created: int = 0
-    departments_created: int = 0
     users_created: int = 0
     organisations_created: int = 0
     households_created: int = 0
@@ -121,22 +122,9 @@ def seed_regions(result: SeedResult) -> tuple[Region, list[Region], list[Region]
     return county, townships, villages
 
 
-def seed_departments(result: SeedResult) -> list[Department]:
-    departments = []
-    for order, spec in enumerate(DEPARTMENTS, start=1):
-        dept, created = upsert(
-            Department,
-            {"code": spec.code},
-            {
-                "name": spec.name(settings.COUNTY_NAME),
-                "short_name": spec.short_name,
-                "takes_referrals": spec.takes_referrals,
-                "sort_order": order * 10,
-            },
-        )
-        result.departments_created += created
-        departments.append(dept)
-    return departments
+def existing_departments() -> list[Department]:
+    """The departments the migrations created (or the admin has since edited), in display order."""
+    return list(Department.objects.order_by("sort_order", "code"))
 
 
 @dataclass(frozen=True)
@@ -364,8 +352,7 @@ def build(
     result = SeedResult()
     with transaction.atomic():
         _county, townships, villages = seed_regions(result)
-        departments = seed_departments(result)
-        specs = account_specs(townships, villages, departments, organisations=len(ORGANISATIONS))
+        specs = account_specs(townships, villages, existing_departments(), organisations=len(ORGANISATIONS))
         users = seed_accounts(result, specs, password, reset_passwords=reset_passwords)
         seed_organisations(result, townships, users)
     # Households commit batch by batch, so an interrupted run keeps whole households and resumes.

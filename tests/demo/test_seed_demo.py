@@ -1,4 +1,4 @@
-"""seed_demo builds a complete, valid, idempotent demo county; demo_banner shows how to sign in."""
+"""seed_demo's county stage builds a complete, valid, idempotent county; demo_banner shows how to sign in."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from django.test import override_settings
 from stdnum.cn import uscc
 
 from applications.models import Household, Person
-from assist_center.demo.password import FILE_NAME
 from assist_center.identity import parse_id_number
 from assist_center.models import Department, Region, Role, StaffProfile
 from assist_center.phones import normalise_mobile
 from assist_center.pii import id_number_index, phone_index
 from charity.models import Organisation
+from demo.password import FILE_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 HOUSEHOLDS = 50
@@ -36,7 +36,7 @@ def var_dir(tmp_path: Path) -> Any:
 
 @pytest.fixture
 def seeded(db: Any, var_dir: Path) -> Path:
-    call_command("seed_demo", households=HOUSEHOLDS, seed=7, stdout=io.StringIO())
+    call_command("seed_demo", stage=["county"], households=HOUSEHOLDS, seed=7, stdout=io.StringIO())
     return var_dir
 
 
@@ -69,6 +69,23 @@ def test_departments_are_the_19_with_13_taking_referrals(seeded: Path) -> None:
         "emergency",
         "power_supply",
     }
+
+
+def test_the_departments_stay_as_the_migration_and_the_admin_made_them(db: Any, var_dir: Path) -> None:
+    # An administrator renames one department and takes another off referrals: seeding follows
+    # the rows (its accounts, the banner) and changes none of them.
+    Department.objects.filter(code="civil_affairs").update(name="三门县民政局（新）", short_name="民政局")
+    Department.objects.filter(code="veterans").update(takes_referrals=False)
+    columns = ("code", "name", "short_name", "takes_referrals", "sort_order")
+    rows = list(Department.objects.order_by("code").values_list(*columns))
+    call_command("seed_demo", stage=["county"], households=0, stdout=io.StringIO())
+    assert list(Department.objects.order_by("code").values_list(*columns)) == rows
+    User = get_user_model()
+    assert User.objects.get(username="dept_civil_affairs").profile.title == "民政局联络员"
+    assert not User.objects.filter(username="dept_veterans").exists()
+    out = io.StringIO()
+    call_command("demo_banner", stdout=out)
+    assert "dept_civil_affairs" in out.getvalue() and "dept_veterans" not in out.getvalue()
 
 
 def test_region_tree_has_townships_and_villages_with_12_digit_codes(seeded: Path) -> None:
@@ -127,13 +144,13 @@ def test_demo_password_is_generated_private_and_not_in_the_repository(seeded: Pa
     )
     assert tracked.stdout == ""
     # A second run reuses the stored password instead of generating another.
-    call_command("seed_demo", households=HOUSEHOLDS, stdout=io.StringIO())
+    call_command("seed_demo", stage=["county"], households=HOUSEHOLDS, stdout=io.StringIO())
     assert path.read_text().strip() == password
 
 
 def test_demo_password_setting_wins_over_the_file(db: Any, var_dir: Path) -> None:
     with override_settings(DEMO_PASSWORD="a-configured-demo-password"):
-        call_command("seed_demo", households=0, stdout=io.StringIO())
+        call_command("seed_demo", stage=["county"], households=0, stdout=io.StringIO())
     assert not (var_dir / FILE_NAME).exists()
     assert get_user_model().objects.get(username="coordinator").check_password("a-configured-demo-password")
 
@@ -188,13 +205,13 @@ def test_organisations_have_valid_credit_codes_and_members(seeded: Path) -> None
 def test_running_twice_changes_nothing(seeded: Path) -> None:
     before = _snapshot()
     out = io.StringIO()
-    call_command("seed_demo", households=HOUSEHOLDS, stdout=out)
+    call_command("seed_demo", stage=["county"], households=HOUSEHOLDS, stdout=out)
     assert _snapshot() == before
 
 
 def test_a_larger_target_tops_households_up_without_touching_existing_ones(seeded: Path) -> None:
     before = set(Person.objects.values_list("id", "id_number_hash"))
-    call_command("seed_demo", households=HOUSEHOLDS + 10, stdout=io.StringIO())
+    call_command("seed_demo", stage=["county"], households=HOUSEHOLDS + 10, stdout=io.StringIO())
     assert Household.objects.count() == HOUSEHOLDS + 10
     after = set(Person.objects.values_list("id", "id_number_hash"))
     assert before < after
@@ -205,7 +222,7 @@ def test_a_larger_target_tops_households_up_without_touching_existing_ones(seede
 def test_if_empty_is_a_no_op_on_a_seeded_database(seeded: Path) -> None:
     before = _snapshot()
     out = io.StringIO()
-    call_command("seed_demo", "--if-empty", households=HOUSEHOLDS * 2, stdout=out)
+    call_command("seed_demo", "--if-empty", stage=["county"], households=HOUSEHOLDS * 2, stdout=out)
     assert _snapshot() == before
     assert out.getvalue().strip()
 

@@ -8,11 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from assist_center.demo.builder import VILLAGE_CADRES
-from assist_center.demo.departments import REFERRAL_DEPARTMENT_CODES
-from assist_center.demo.organisations import ORGANISATIONS
-from assist_center.demo.password import password_file, read_demo_password
-from assist_center.demo.regions import TOWNSHIPS
+from assist_center.models import Department
+from demo.county import VILLAGE_CADRES
+from demo.organisations import ORGANISATIONS
+from demo.password import password_file, read_demo_password
+from demo.regions import TOWNSHIPS
 
 FILE_BACKEND = "assist_center.sms.backends.FileBackend"
 
@@ -22,6 +22,9 @@ def banner_lines() -> list[str]:
     in a terminal by whoever runs `make run`, whatever their locale, and names the same logins."""
     base = settings.SITE_URL
     password = read_demo_password()
+    # One dept_<code> account per referral-taking department: the rows the migrations made.
+    referral_departments = Department.objects.filter(takes_referrals=True).order_by("sort_order", "code")
+    codes = list(referral_departments.values_list("code", flat=True))
     if password is None:
         shown = "（尚未生成，请先运行 make seed） / (not generated yet: run `make seed` first)"
     elif settings.DEMO_PASSWORD:
@@ -44,7 +47,7 @@ def banner_lines() -> list[str]:
         f"  cadre_1 … cadre_{VILLAGE_CADRES}          村干部 / village cadres",
         "  dept_<code>               部门工作人员 / department staff, one per referral department:",
         *textwrap.wrap(
-            ", ".join(f"dept_{code}" for code in REFERRAL_DEPARTMENT_CODES),
+            ", ".join(f"dept_{code}" for code in codes),
             width=100,
             initial_indent=" " * 28,
             subsequent_indent=" " * 28,

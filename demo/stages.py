@@ -1,0 +1,155 @@
+"""The stages of `manage.py seed_demo`, in the order each builds on the ones before.
+
+A stage is a function of the command's options and its console. Each one is safe to run again
+and, with `if_empty`, leaves alone what an earlier run made; the next issues' stages (the charity
+board, the benefits ledger) go at the end of STAGES.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from applications.models import Application, Household
+from assist_center.models import Region
+from eligibility.models import PoolRecord
+from referrals.models import Colour
+
+from . import cases as demo_cases
+from . import pool as demo_pool
+from .cases import SeedCasesError, seed_cases
+from .county import build
+from .password import get_or_create_demo_password
+from .pool import SeedPoolResult, seed_pool_records, seed_standards
+
+DEFAULT_HOUSEHOLDS = 10_000
+
+
+class StageError(Exception):
+    """A stage cannot run on this database; the message says which stage to run first."""
+
+
+@dataclass(frozen=True)
+class Options:
+    if_empty: bool = False
+    households: int = DEFAULT_HOUSEHOLDS
+    reset_passwords: bool = False
+    # The households' seed; None draws a fresh one per top-up (see county.seed_households).
+    seed: int | None = None
+    pool_seed: int = demo_pool.DEFAULT_SEED
+    count: int = demo_cases.DEFAULT_COUNT
+    cases_seed: int = demo_cases.DEFAULT_SEED
+
+
+@dataclass(frozen=True)
+class Console:
+    stdout: Callable[[str], None]
+    stderr: Callable[[str], None]
+    interactive: bool = False
+
+    @contextmanager
+    def progress(self, total: int) -> Iterator[Callable[[int], None]]:
+        """A progress bar counted in households, on stderr and only in a terminal."""
+        bar = tqdm(total=total, unit="户", file=sys.stderr, disable=not self.interactive, leave=False)
+        try:
+            yield bar.update
+        finally:
+            bar.close()
+
+
+def county(options: Options, console: Console) -> None:
+    """Regions, demo accounts, organisations and households (topped up to `households`)."""
+    if options.if_empty and Region.objects.exists():
+        console.stdout(_("Demo data not loaded: the database already has regions."))
+        return
+    password = get_or_create_demo_password()
+    started = time.monotonic()
+    with console.progress(options.households) as progress:
+        result = build(
+            households=options.households,
+            password=password,
+            reset_passwords=options.reset_passwords,
+            seed=options.seed,
+            progress=progress,
+        )
+    if result.password_mismatch:
+        console.stderr(
+            _("Existing demo accounts keep their earlier password; run with --reset-passwords to change it.")
+        )
+    console.stdout(
+        _(
+            "Demo county ready in %(seconds).1f s: %(regions)d regions, %(users)d accounts and "
+            "%(organisations)d organisations created; %(households)d households (%(persons)d persons) "
+            "added, %(total)d in all."
+        )
+        % {
+            "seconds": time.monotonic() - started,
+            "regions": result.regions_created,
+            "users": result.users_created,
+            "organisations": result.organisations_created,
+            "households": result.households_created,
+            "persons": result.persons_created,
+            "total": result.households_total,
+        }
+    )
+
+
+def pool(options: Options, console: Console) -> None:
+    """The standards (always completed) and the pool's records of every household."""
+    started = time.monotonic()
+    result = SeedPoolResult()
+    seed_standards(result)
+    if options.if_empty and PoolRecord.objects.exists():
+        console.stdout(_("Demo pool records not loaded: the pool already has records."))
+    else:
+        with console.progress(Household.objects.count()) as progress:
+            seed_pool_records(result, seed=options.pool_seed, progress=progress)
+    console.stdout(
+        _(
+            "Demo pool ready in %(seconds).1f s: %(records)d records for %(households)d households, "
+            "%(standards)d standards published."
+        )
+        % {
+            "seconds": time.monotonic() - started,
+            "records": result.records,
+            "households": result.households,
+            "standards": result.standards,
+        }
+    )
+
+
+def cases(options: Options, console: Console) -> None:
+    """`count` applications through the real services, decided and referred, some cases closed."""
+    if options.if_empty and Application.objects.exists():
+        console.stdout("演示案件未生成：数据库中已有申请。")
+        return
+    started = time.monotonic()
+    try:
+        result = seed_cases(count=options.count, seed=options.cases_seed)
+    except SeedCasesError as exc:
+        raise StageError(str(exc)) from exc
+    stages = result.stages
+    colours = result.colours
+    console.stdout(
+        f"演示案件已生成（{time.monotonic() - started:.1f} 秒，{'、'.join(result.townships)}）："
+        f"申请 {result.applications} 件（待家庭授权 {stages['awaiting']}、审核中 {stages['review']}、"
+        f"已决定 {stages['open'] + stages['closed'] + stages['rejected']}），"
+        f"核验报告 {result.reports} 份，电子申请表 {result.forms} 份；"
+        f"案件办理中 {result.cases_open} 件、已办结 {result.cases_closed} 件；"
+        f"未办结转办 {result.referrals_open} 件（红 {colours[Colour.RED]}、黄 {colours[Colour.YELLOW]}、"
+        f"蓝 {colours[Colour.BLUE]}）。"
+    )
+
+
+# In the order they run: the pool describes the county's households, the cases are made from both.
+STAGES: dict[str, Callable[[Options, Console], None]] = {
+    "county": county,
+    "pool": pool,
+    "cases": cases,
+}
