@@ -195,6 +195,9 @@ class Sign(enum.StrEnum):
     SCREEN = "screen"  # the member signs on the family page after an SMS code to their phone
 
 
+AUTO = "auto"
+
+
 @dataclass(frozen=True)
 class MemberSpec:
     """A person on an application, as the intake form asks for them (plus how they will sign)."""
@@ -203,16 +206,16 @@ class MemberSpec:
     relation: str = ApplicationMember.Relation.SPOUSE
     name: str = ""  # Faker zh_CN when empty
     birth: dt.date = dt.date(1970, 5, 1)
-    # None: a fresh mobile for the applicant and supporters, none for household members (the form
+    # AUTO: a fresh mobile for the applicant and supporters, none for household members (the form
     # asks members for none; a member who signs on screen gives theirs then).
-    phone: str | None = None
+    phone: str = AUTO
     id_number: str = ""  # drawn when empty
     sign: Sign = Sign.PAPER
 
     def resolved(self) -> MemberSpec:
         """The spec with its name, ID number and phone drawn, so the caller can refer to them."""
         phone = self.phone
-        if phone is None:
+        if phone == AUTO:
             phone = "" if self.role == ApplicationMember.Role.MEMBER else mobile()
         return replace(
             self,
@@ -267,14 +270,14 @@ def intake_body(
         "region_code": village.township.code,
         "village_code": village.code,
         "address": address,
-        "applicant": {"name": head.name, "id_number": head.id_number, "phone": head.phone or ""},
+        "applicant": {"name": head.name, "id_number": head.id_number, "phone": head.phone},
         "members": [
             {"name": p.name, "id_number": p.id_number, "relation": p.relation}
             for p in people
             if p.role == ApplicationMember.Role.MEMBER
         ],
         "supporters": [
-            {"name": p.name, "id_number": p.id_number, "relation": p.relation, "phone": p.phone or ""}
+            {"name": p.name, "id_number": p.id_number, "relation": p.relation, "phone": p.phone}
             for p in people
             if p.role == ApplicationMember.Role.SUPPORTER
         ],
@@ -442,6 +445,11 @@ class ApplicationFactory(factory.Factory):
         return app
 
 
+def id_numbers(app: Application) -> dict[str, str]:
+    """{name: plain ID number} of the people a factory put on the application."""
+    return {p.name: p.id_number for p in app.factory_people}  # type: ignore[attr-defined]
+
+
 def authorise(app: Application, people: Sequence[MemberSpec], *, actor: Any) -> None:
     """Every member who must authorise and has not yet signs, each the way their spec says."""
     members = ApplicationMember.objects.filter(application=app).select_related("application")
@@ -449,7 +457,7 @@ def authorise(app: Application, people: Sequence[MemberSpec], *, actor: Any) -> 
         if not m.must_authorise or Authorisation.objects.filter(member=m).exists():
             continue
         if spec.sign == Sign.SCREEN:
-            sign_on_screen(m, phone=spec.phone or "")
+            sign_on_screen(m, phone=spec.phone)
         else:
             sign_on_paper(m, actor=actor)
 

@@ -14,7 +14,8 @@ from PIL import Image
 from applications.models import Application, ApplicationMember, Authorisation
 from assist_center.models import AuditEvent, OutboxMessage
 
-from .test_family import APPLICANT, CONSENT_VERSION, SPOUSE, SUPPORTER, make_application
+from ..factories import ApplicationFactory
+from .test_family import APPLICANT, CONSENT_VERSION, FAMILY, SPOUSE, SUPPORTER
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -38,8 +39,7 @@ def upload(
 
 @pytest.fixture
 def app(county_map: Any) -> Application:
-    application, _numbers = make_application(county_map.village_a1)
-    return application
+    return ApplicationFactory.create(village=county_map.village_a1, people=list(FAMILY))
 
 
 def test_an_assistant_uploads_a_pdf_scan_as_the_members_authorisation(
@@ -120,7 +120,7 @@ def test_another_townships_application_is_404_and_a_cadre_gets_403(
 def test_a_member_id_of_another_application_is_404(
     app: Application, county_map: Any, personas: Any, login: Any
 ) -> None:
-    other, _ = make_application(county_map.village_a2)
+    other = ApplicationFactory.create(village=county_map.village_a2, people=list(FAMILY))
     other_member = ApplicationMember.objects.get(application=other, name=SPOUSE.name)
     url = reverse("staff-paper-upload", args=[app.pk, other_member.pk])
     assert login(personas.assistant_a).get(url).status_code == 404

@@ -19,7 +19,8 @@ from applications.models import Application, Authorisation
 from assist_center.models import SmsMessage
 from assist_center.phones import normalise_mobile
 from assist_center.sms.services import sms_deliver
-from tests.applications.test_family import APPLICANT, CHILD, SPOUSE, P, make_application
+from tests.applications.test_family import APPLICANT, CHILD, SPOUSE, P
+from tests.factories import ApplicationFactory, id_numbers
 
 from .conftest import PHONE
 
@@ -49,7 +50,7 @@ def deliver_and_read_code(sms_file: Path, phone: str) -> str:
         sms_deliver(sms_id=sms_id)
     to = normalise_mobile(phone)
     lines = [json.loads(line) for line in sms_file.read_text(encoding="utf-8").splitlines()]
-    return str([m for m in lines if m["to"] == to][-1]["params"]["code"])
+    return str([m for m in lines if m["to"] == to and m["template"] == "otp"][-1]["params"]["code"])
 
 
 def draw_signature(page: Page) -> None:
@@ -93,7 +94,8 @@ def test_two_family_members_sign_on_a_phone_and_the_application_is_authorised(
     settings.SMS_BACKEND = "assist_center.sms.backends.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     sms_file = tmp_path / "sms.jsonl"
-    application, numbers = make_application(county_map.village_a1, (APPLICANT, SPOUSE, CHILD))
+    application = ApplicationFactory.create(village=county_map.village_a1, people=[APPLICANT, SPOUSE, CHILD])
+    numbers = id_numbers(application)
     url = f"{live_server.url}/family/{application.family_token}/"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = phone_page
@@ -128,7 +130,7 @@ def test_two_family_members_sign_on_a_phone_and_the_application_is_authorised(
 def test_without_javascript_the_page_says_to_ask_for_a_paper_form(
     live_server: Any, browser: Browser, browser_context_args: dict[str, Any], county_map: Any
 ) -> None:
-    application, _numbers = make_application(county_map.village_a1, (APPLICANT, SPOUSE))
+    application = ApplicationFactory.create(village=county_map.village_a1, people=[APPLICANT, SPOUSE])
     context = browser.new_context(**{**browser_context_args, "viewport": PHONE, "java_script_enabled": False})
     page = context.new_page()
     page.goto(f"{live_server.url}/family/{application.family_token}/")
@@ -140,7 +142,7 @@ def test_without_javascript_the_page_says_to_ask_for_a_paper_form(
 def test_an_assistant_uploads_a_paper_scan_in_the_browser(
     live_server: Any, page: Page, county_map: Any, personas: Any, tmp_path: Path
 ) -> None:
-    application, _numbers = make_application(county_map.village_a1, (APPLICANT, SPOUSE))
+    application = ApplicationFactory.create(village=county_map.village_a1, people=[APPLICANT, SPOUSE])
     spouse = application.members.get(name=SPOUSE.name)
     page.goto(f"{live_server.url}/staff/applications/{application.pk}/paper/{spouse.pk}/")
     page.fill("#id_username", "assistant_a")
