@@ -27,10 +27,9 @@ from rest_framework.response import Response
 
 from assist_center.api import ScopedAPIView
 from assist_center.errors import ApplicationError
-from assist_center.models import Role
+from assist_center.permissions import may_move_application
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
-from assist_center.scopes import role_of
 
 from . import selectors
 from .apis import (
@@ -47,14 +46,6 @@ from .services.staff import application_member_reveal
 from .services.submission import application_submit, family_url
 from .services.transitions import application_transition
 from .views.on_behalf import can_submit_on_behalf
-
-# Who may change an application's status: the township assistant of its township and the
-# coordinator. Village cadres see their village's applications read-only (security.md).
-ACTOR_ROLES = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
-
-
-def _may_act(user: Any) -> bool:
-    return bool(getattr(user, "is_superuser", False)) or role_of(user) in ACTOR_ROLES
 
 
 def _strict(serializer: serializers.Serializer, data: Any) -> None:
@@ -305,7 +296,7 @@ class _ApplicationTransitionApi(ScopedAPIView):
 
     def post(self, request: Request, application_id: int) -> Response:
         application = selectors.application_get(user=request.user, application_id=application_id)
-        if not _may_act(request.user):
+        if not may_move_application(request.user):
             raise PermissionDenied
         serializer = self.InputSerializer(data=request.data)
         _strict(serializer, request.data)

@@ -1,4 +1,8 @@
-"""Reads of verification reports and decisions, scoped to the user through the application's township."""
+"""Reads of verification reports, decisions, monitoring warnings and discovery leads, scoped to the user.
+
+Every scope of this app is registered here: a worker or shell that never imports the services still
+scopes these models (assist_center.scopes imports `<app>.selectors` for an unregistered model).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from django.db.models import QuerySet
 
 from assist_center.scopes import get_in_scope_or_404, register_scope, scope_households
 
-from .models import ItemDecision, VerificationReport
+from .models import DiscoveryLead, ItemDecision, MonitoringWarning, VerificationReport
 
 
 def scope_report_qs(qs: QuerySet[VerificationReport], user: Any) -> QuerySet[VerificationReport]:
@@ -23,8 +27,20 @@ def scope_decision_qs(qs: QuerySet[ItemDecision], user: Any) -> QuerySet[ItemDec
     )
 
 
+def scope_warning_qs(qs: QuerySet[MonitoringWarning], user: Any) -> QuerySet[MonitoringWarning]:
+    """A warning belongs to the household's township, and to its village for a village cadre."""
+    return scope_households(qs, user, township_field="township", village_field="household__village")
+
+
+def scope_lead_qs(qs: QuerySet[DiscoveryLead], user: Any) -> QuerySet[DiscoveryLead]:
+    """A lead belongs to its township, and to the person's village for a village cadre."""
+    return scope_households(qs, user, township_field="township", village_field="person__household__village")
+
+
 register_scope(VerificationReport, scope_report_qs)
 register_scope(ItemDecision, scope_decision_qs)
+register_scope(MonitoringWarning, scope_warning_qs)
+register_scope(DiscoveryLead, scope_lead_qs)
 
 
 def report_list_visible_to(*, user: Any) -> QuerySet[VerificationReport]:
@@ -52,3 +68,12 @@ def latest_report_visible_to(*, user: Any, application_id: int) -> VerificationR
 def decision_list_visible_to(*, user: Any) -> QuerySet[ItemDecision]:
     qs = ItemDecision.objects.select_related("application__township", "decided_by", "report")
     return scope_decision_qs(qs, user)
+
+
+def warning_list_visible_to(*, user: Any) -> QuerySet[MonitoringWarning]:
+    qs = MonitoringWarning.objects.select_related("household__village", "township", "resolved_by")
+    return scope_warning_qs(qs, user)
+
+
+def lead_list_visible_to(*, user: Any) -> QuerySet[DiscoveryLead]:
+    return scope_lead_qs(DiscoveryLead.objects.select_related("township", "person__household__village"), user)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assist_center.audit import audit_record
-from assist_center.errors import ApplicationError
+from assist_center.errors import ApplicationError, field_error
 from assist_center.models import Region
 
 from .models import Standard
@@ -54,10 +54,6 @@ def standards_in_force(region: Region, as_of: dt.date) -> dict[str, Standard]:
     return found
 
 
-def _bad(field: str, message: Any) -> ApplicationError:
-    return ApplicationError(message, {"fields": {field: str(message)}})
-
-
 def start_date_problem(latest: Standard | None, effective_from: dt.date, today: dt.date) -> str:
     """Why a new version may not start on `effective_from` ("" if it may)."""
     if latest is None:
@@ -92,11 +88,11 @@ def standard_publish(
     the latest one and not before today: reports already made against a standard stay true.
     """
     if item not in ITEMS:
-        raise _bad("item", _("Unknown assistance item."))
+        raise field_error("item", _("Unknown assistance item."))
     if region.level == Region.Level.VILLAGE:
-        raise _bad("region", _("Standards are set for the county or a township."))
+        raise field_error("region", _("Standards are set for the county or a township."))
     if "\x00" in note or len(note) > 200:
-        raise _bad("note", _("The note may have at most 200 characters."))
+        raise field_error("note", _("The note may have at most 200 characters."))
     try:
         clean = validate_params(item, params)
     except ParamsError as exc:
@@ -111,7 +107,7 @@ def standard_publish(
         latest = versions[0] if versions else None
         problem = start_date_problem(latest, effective_from, today)
         if problem:
-            raise _bad("effective_from", problem)
+            raise field_error("effective_from", problem)
         number = (Standard.objects.filter(item=item, region=region).aggregate(n=Max("version"))["n"] or 0) + 1
         standard = Standard.objects.create(
             item=item,

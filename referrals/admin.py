@@ -21,15 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from assist_center.admin.base import CountyWideAdmin, ScopedInlineMixin, ScopedModelAdmin
 from assist_center.audit import audit_record
-from assist_center.models import Department, Region, Role
+from assist_center.models import Department, Region
+from assist_center.permissions import CENTRE_ROLES, REFERRAL_ROLES
 from assist_center.phones import InvalidPhone, mask_phone, normalise_mobile
 from assist_center.pii import phone_index
 from assist_center.scopes import is_county_wide
 
 from .models import Case, Colour, DeadlineRule, DepartmentContact, Notification, OutsidePolicyNeed, Referral
-
-CENTRE = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
-REFERRAL_VIEWERS = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT, Role.DEPARTMENT_STAFF)
 
 
 class _ColourMedia:
@@ -76,7 +74,7 @@ class ReferralInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(_ReadOnly, ScopedModelAdmin):
-    viewer_roles = CENTRE
+    viewer_roles = CENTRE_ROLES
     list_display = (
         "receipt",
         "township",
@@ -115,7 +113,7 @@ class CaseAdmin(_ReadOnly, ScopedModelAdmin):
 
 @admin.register(Referral)
 class ReferralAdmin(_ReadOnly, ScopedModelAdmin):
-    viewer_roles = REFERRAL_VIEWERS
+    viewer_roles = REFERRAL_ROLES
     list_display = (
         "id",
         "department",
@@ -169,7 +167,7 @@ class ReferralAdmin(_ReadOnly, ScopedModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(_ReadOnly, ScopedModelAdmin):
-    viewer_roles = REFERRAL_VIEWERS
+    viewer_roles = REFERRAL_ROLES
     list_display = ("created_at", "referral_id", "department", "audience", "colour", "read_at")
     list_select_related = ("department",)
     list_filter = ("colour", "audience")
@@ -179,7 +177,7 @@ class NotificationAdmin(_ReadOnly, ScopedModelAdmin):
 
 @admin.register(OutsidePolicyNeed)
 class OutsidePolicyNeedAdmin(_ReadOnly, ScopedModelAdmin):
-    viewer_roles = CENTRE
+    viewer_roles = CENTRE_ROLES
     list_display = ("short_text", "township", "publish_consent", "share_consent", "created_at")
     list_select_related = ("township",)
     list_filter = ("publish_consent", "share_consent")

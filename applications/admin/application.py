@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedModelAdmin, user_has_role
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Region
+from assist_center.permissions import may_download_form
 from assist_center.pii import id_number_index
 from assist_center.qr import qr_svg
 from assist_center.scopes import can_reveal_pii
@@ -30,7 +31,7 @@ from .. import selectors
 from ..assist_codes import family_url
 from ..models import Application, ApplicationMember, Authorisation, NeedItem
 from ..pdf import application_form_response
-from ..services.staff import application_form_download, application_member_reveal, can_download_form
+from ..services.staff import application_form_download, application_member_reveal
 from ..views.on_behalf import can_submit_on_behalf, on_behalf_page
 from .common import (
     EDITOR_ROLES,
@@ -443,7 +444,7 @@ class ApplicationAdmin(ScopedModelAdmin):
     def _object_tools(self, request: HttpRequest, obj: Application) -> dict[str, Any]:
         acting = self.can_act(request, obj)
         tools: list[tuple[str, Any]] = []
-        if obj.form_sha256 and can_download_form(request.user):
+        if obj.form_sha256 and may_download_form(request.user):
             tools.append(
                 (
                     reverse("admin:applications_application_form", args=[obj.pk]),

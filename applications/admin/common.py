@@ -8,13 +8,13 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from assist_center.models import Role
+from assist_center.permissions import CENTRE_ROLES
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
 
 from ..models import Person
 
-EDITOR_ROLES = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
+EDITOR_ROLES = CENTRE_ROLES
 # Never a form field, never a column: only masks and the audited reveal show these.
 PII_FIELDS = ("id_number", "id_number_hash", "phone", "phone_hash")
 

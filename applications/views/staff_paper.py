@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from axes.helpers import get_client_ip_address
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,7 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from applications.services import family as family_service
 from assist_center.errors import ApplicationError
+from assist_center.permissions import may_upload_paper
 from assist_center.pii import mask_id_number
+from assist_center.staff_views import add_service_errors, staff_view
 
 
 class PaperUploadForm(forms.Form):
@@ -28,16 +27,15 @@ class PaperUploadForm(forms.Form):
     )
 
 
-@login_required
+# No permission on the decorator: the scoped fetch answers 404 out of scope before the role's 403.
+@staff_view()
 @require_http_methods(["GET", "POST"])
 def staff_paper_upload(request: HttpRequest, application_id: int, member_id: int) -> HttpResponse:
     """Show who has authorised an application and take the paper scan of one member."""
-    if settings.STAFF_REQUIRE_2FA and not getattr(request.user, "is_verified", lambda: False)():
-        return redirect_to_login(request.get_full_path())
     member = family_service.paper_member_get(
         user=request.user, application_id=application_id, member_id=member_id
     )
-    if not family_service.may_upload_paper(request.user):
+    if not may_upload_paper(request.user):
         # In scope but not a role that handles cases (a village cadre): visible, not changeable.
         raise PermissionDenied
     application = member.application
@@ -53,7 +51,7 @@ def staff_paper_upload(request: HttpRequest, application_id: int, member_id: int
                     ip=get_client_ip_address(request),
                 )
             except ApplicationError as exc:
-                form.add_error("scan", str(exc.message))
+                add_service_errors(form, exc, fallback="scan")
                 status = exc.status
             else:
                 messages.success(request, _("The paper authorisation has been saved."))

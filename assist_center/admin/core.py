@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Department, Region, Role, StaffProfile
+from assist_center.permissions import CENTRE_ROLES
 from assist_center.services import staff_profile_assign, staff_scope_errors
 
 from .base import ALL_STAFF_ROLES, CountyWideAdmin, ScopedInlineMixin, ScopedModelAdmin
@@ -59,7 +60,7 @@ class RegionAdminForm(forms.ModelForm):
 @admin.register(Region)
 class RegionAdmin(ScopedModelAdmin):
     form = RegionAdminForm
-    viewer_roles = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
+    viewer_roles = CENTRE_ROLES
     editor_roles = (Role.COORDINATOR,)
     list_display = ("code", "name", "level", "kind", "parent")
     list_select_related = ("parent",)

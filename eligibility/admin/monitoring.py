@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.errors import ApplicationError
 from assist_center.models import Region
+from assist_center.permissions import may_handle_monitoring
 from assist_center.pii import mask_name
 from assist_center.scopes import is_county_wide, role_of
 
@@ -35,12 +36,11 @@ from ..models import DiscoveryLead, MonitoringWarning
 from ..monitoring_rules import CHANGE_LABELS, REASON_LABELS
 from ..pool.categories import CATEGORIES
 from ..rules import ITEM_LABELS, ITEMS, OUTCOME_LABELS
-from ..services.discovery import lead_convert, lead_dismiss, scope_lead_qs
+from ..selectors import scope_lead_qs, scope_warning_qs
+from ..services.discovery import lead_convert, lead_dismiss
 from ..services.monitoring import (
     GRACE_MONTHS_DEFAULT,
     GRACE_MONTHS_RANGE,
-    may_act,
-    scope_warning_qs,
     warning_resolve,
 )
 from ..services.whatif import WhatIfResult, whatif_csv, whatif_run
@@ -230,7 +230,7 @@ class MonitoringWarningAdmin(ScopedModelAdmin):
 
     def get_list_display(self, request: HttpRequest) -> Any:
         shown = super().get_list_display(request)
-        return shown if may_act(request.user) else [f for f in shown if f != "resolve_link"]
+        return shown if may_handle_monitoring(request.user) else [f for f in shown if f != "resolve_link"]
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -262,7 +262,7 @@ class MonitoringWarningAdmin(ScopedModelAdmin):
         warning = self.get_object(request, unquote(object_id))  # Http404 out of scope
         if not self.has_view_permission(request, warning):
             raise Http404
-        if not may_act(request.user):
+        if not may_handle_monitoring(request.user):
             raise PermissionDenied
         form = ResolveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -436,7 +436,7 @@ class DiscoveryLeadAdmin(ScopedModelAdmin):
 
     def get_list_display(self, request: HttpRequest) -> Any:
         shown = super().get_list_display(request)
-        return shown if may_act(request.user) else [f for f in shown if f != "handle_link"]
+        return shown if may_handle_monitoring(request.user) else [f for f in shown if f != "handle_link"]
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
@@ -450,7 +450,7 @@ class DiscoveryLeadAdmin(ScopedModelAdmin):
         lead = self.get_object(request, unquote(object_id))  # Http404 out of scope
         if not self.has_view_permission(request, lead):
             raise Http404
-        if not may_act(request.user):
+        if not may_handle_monitoring(request.user):
             raise PermissionDenied
         dismiss_form = DismissForm(request.POST if request.POST.get("action") == "dismiss" else None)
         back = reverse("admin:eligibility_discoverylead_changelist")

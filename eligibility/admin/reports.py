@@ -27,13 +27,14 @@ from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
 from assist_center.models import Region
+from assist_center.permissions import may_run_verification
 
 from .. import selectors
 from ..models import ItemDecision, VerificationReport
 from ..pdf import report_context, report_pdf_response
 from ..rules import ITEM_LABELS
 from ..services.decisions import application_decide_complete, item_decide, latest_decisions
-from ..services.verification import application_verify_run, can_run_manually
+from ..services.verification import application_verify_run
 
 Trigger = VerificationReport.Trigger
 
@@ -138,7 +139,7 @@ class VerificationReportAdmin(ScopedModelAdmin):
         report = self._report(request, object_id)
         application = report.application
         latest = selectors.latest_report_visible_to(user=request.user, application_id=application.pk)
-        acting = can_run_manually(request.user)
+        acting = may_run_verification(request.user)
         under_review = application.status == Application.Status.UNDER_REVIEW
         decisions = latest_decisions(application.pk)
         ctx = report_context(report, decisions=decisions)
@@ -194,14 +195,14 @@ class VerificationReportAdmin(ScopedModelAdmin):
     @method_decorator_post
     def rerun_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         report = self._report(request, object_id)
-        if not can_run_manually(request.user):
+        if not may_run_verification(request.user):
             raise PermissionDenied
         return self._run(request, report.application_id)
 
     @method_decorator_post
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         report = self._report(request, object_id)
-        if not can_run_manually(request.user):
+        if not may_run_verification(request.user):
             raise PermissionDenied
         back = reverse("admin:eligibility_verificationreport_change", args=[report.pk])
         form = DecisionForm(request.POST)
@@ -228,7 +229,7 @@ class VerificationReportAdmin(ScopedModelAdmin):
     @method_decorator_post
     def complete_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         report = self._report(request, object_id)
-        if not can_run_manually(request.user):
+        if not may_run_verification(request.user):
             raise PermissionDenied
         back = reverse("admin:eligibility_verificationreport_change", args=[report.pk])
         try:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application
 from assist_center import hooks
 from assist_center.audit import audit_record
-from assist_center.errors import ApplicationError, ConflictError
+from assist_center.errors import ApplicationError, ConflictError, field_error
 
 from ..models import ItemDecision, VerificationReport
 from ..rules import ITEMS
@@ -24,10 +24,6 @@ S = Application.Status
 D = ItemDecision.Decision
 MAX_REASON = 1000
 FINAL = (D.APPROVE, D.REJECT)
-
-
-def _bad(field: str, message: Any) -> ApplicationError:
-    return ApplicationError(message, {"fields": {field: str(message)}})
 
 
 def latest_report(application_id: int) -> VerificationReport | None:
@@ -64,16 +60,16 @@ def item_decide(
     """Record a person's decision on one item: approve, reject (with a reason) or ask for a home visit."""
     application_for_staff(actor=actor, application_id=application_id)
     if item not in ITEMS:
-        raise _bad("item", _("Unknown assistance item."))
+        raise field_error("item", _("Unknown assistance item."))
     if decision not in D.values:
-        raise _bad("decision", _("Choose approve, reject or home visit."))
+        raise field_error("decision", _("Choose approve, reject or home visit."))
     if not isinstance(reason, str) or "\x00" in reason:
-        raise _bad("reason", _("The reason contains a control character."))
+        raise field_error("reason", _("The reason contains a control character."))
     reason = reason.strip()
     if decision == D.REJECT and not reason:
-        raise _bad("reason", _("A rejection needs a reason: the resident is told why."))
+        raise field_error("reason", _("A rejection needs a reason: the resident is told why."))
     if len(reason) > MAX_REASON:
-        raise _bad("reason", _("The reason may have at most %(n)d characters.") % {"n": MAX_REASON})
+        raise field_error("reason", _("The reason may have at most %(n)d characters.") % {"n": MAX_REASON})
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))

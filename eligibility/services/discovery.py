@@ -17,7 +17,6 @@ from typing import Any
 import structlog
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,9 +25,9 @@ from applications.models import Application, Channel, Person
 from applications.services.submission import application_submit
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError
-from assist_center.models import Role
+from assist_center.permissions import may_handle_monitoring, may_submit_on_behalf
 from assist_center.phones import InvalidPhone, normalise_mobile
-from assist_center.scopes import get_in_scope_or_404, register_scope, role_of, scope_households
+from assist_center.scopes import get_in_scope_or_404
 
 from ..facts import WINDOW_DAYS, HouseholdFacts, dec
 from ..models import DiscoveryLead, PoolRecord
@@ -44,7 +43,6 @@ from ..monitoring_rules import (
     needs_for,
     unemployment_signal,
 )
-from .monitoring import may_act
 from .whatif import Roster, StandardsCache, facts_for, load_rosters
 
 log = structlog.get_logger(__name__)
@@ -52,18 +50,6 @@ log = structlog.get_logger(__name__)
 CHUNK_RECORDS = 5000
 MAX_REASON = 1000
 Status = DiscoveryLead.Status
-
-
-def scope_lead_qs(qs: QuerySet[DiscoveryLead], user: Any) -> QuerySet[DiscoveryLead]:
-    """A lead belongs to its township, and to the person's village for a village cadre."""
-    return scope_households(qs, user, township_field="township", village_field="person__household__village")
-
-
-register_scope(DiscoveryLead, scope_lead_qs)
-
-
-def lead_list_visible_to(*, user: Any) -> QuerySet[DiscoveryLead]:
-    return scope_lead_qs(DiscoveryLead.objects.select_related("township", "person__household__village"), user)
 
 
 # --- scan --------------------------------------------------------------------------------------
@@ -236,7 +222,7 @@ def _lead_for_staff(actor: Any, lead_id: int) -> DiscoveryLead:
     lead = get_in_scope_or_404(
         DiscoveryLead.objects.select_related("person__household__village"), actor, pk=lead_id
     )
-    if not may_act(actor):
+    if not may_handle_monitoring(actor):
         raise PermissionDenied
     return lead
 
@@ -350,7 +336,7 @@ def lead_convert(*, actor: Any, lead_id: int) -> Application:
     a colleague converting at the same time gets ConflictError instead of a second application.
     """
     lead = _lead_for_staff(actor, lead_id)
-    if role_of(actor) != Role.TOWNSHIP_ASSISTANT:
+    if not may_submit_on_behalf(actor):
         raise ApplicationError(
             _(
                 "Only the township assistant can submit an application on a resident's behalf; "

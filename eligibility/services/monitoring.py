@@ -19,21 +19,15 @@ from typing import Any
 import structlog
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Person
 from assist_center.audit import audit_record
-from assist_center.errors import ApplicationError, ConflictError
-from assist_center.models import Role
-from assist_center.scopes import (
-    get_in_scope_or_404,
-    is_county_wide,
-    register_scope,
-    role_of,
-    scope_households,
-)
+from assist_center.errors import ConflictError, field_error
+from assist_center.permissions import may_handle_monitoring
+from assist_center.scopes import get_in_scope_or_404
 from assist_center.workdays import add_working_days
 
 from ..facts import dec
@@ -59,27 +53,6 @@ GRACE_MONTHS_RANGE = (3, 6)
 MAX_NOTE = 2000
 Status = MonitoringWarning.Status
 RESOLUTIONS = (Status.NO_EFFECT, Status.ADJUSTED, Status.EXIT_STARTED)
-
-
-# --- scope -------------------------------------------------------------------------------------
-
-
-def scope_warning_qs(qs: QuerySet[MonitoringWarning], user: Any) -> QuerySet[MonitoringWarning]:
-    """A warning belongs to the household's township, and to its village for a village cadre."""
-    return scope_households(qs, user, township_field="township", village_field="household__village")
-
-
-register_scope(MonitoringWarning, scope_warning_qs)
-
-
-def may_act(user: Any) -> bool:
-    """Resolving warnings and handling leads is the township assistant's (or the coordinator's) job."""
-    return is_county_wide(user) or role_of(user) == Role.TOWNSHIP_ASSISTANT
-
-
-def warning_list_visible_to(*, user: Any) -> QuerySet[MonitoringWarning]:
-    qs = MonitoringWarning.objects.select_related("household__village", "township", "resolved_by")
-    return scope_warning_qs(qs, user)
 
 
 # --- after an import ---------------------------------------------------------------------------
@@ -242,10 +215,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _bad(field_name: str, message: Any) -> ApplicationError:
-    return ApplicationError(message, {"fields": {field_name: str(message)}})
-
-
 def warning_resolve(
     *,
     actor: Any,
@@ -265,21 +234,21 @@ def warning_resolve(
     warning = get_in_scope_or_404(
         MonitoringWarning.objects.select_related("household__village"), actor, pk=warning_id
     )
-    if not may_act(actor):
+    if not may_handle_monitoring(actor):
         raise PermissionDenied
     if resolution not in RESOLUTIONS:
-        raise _bad("resolution", _("Choose no effect, adjusted or start a gradual exit."))
+        raise field_error("resolution", _("Choose no effect, adjusted or start a gradual exit."))
     note = (note or "").strip()
     if not note:
-        raise _bad("note", _("Say what you found and decided."))
+        raise field_error("note", _("Say what you found and decided."))
     if len(note) > MAX_NOTE or "\x00" in note:
-        raise _bad("note", _("The note may have at most %(n)d characters.") % {"n": MAX_NOTE})
+        raise field_error("note", _("The note may have at most %(n)d characters.") % {"n": MAX_NOTE})
     grace_until: dt.date | None = None
     if resolution == Status.EXIT_STARTED:
         months = GRACE_MONTHS_DEFAULT if grace_months is None else grace_months
         low, high = GRACE_MONTHS_RANGE
         if isinstance(months, bool) or not isinstance(months, int) or not low <= months <= high:
-            raise _bad(
+            raise field_error(
                 "grace_months",
                 _("The grace period is %(low)d to %(high)d months.") % {"low": low, "high": high},
             )

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application, ApplicationMember
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError
-from assist_center.models import Role
-from assist_center.scopes import get_in_scope_or_404, is_county_wide, role_of
+from assist_center.permissions import may_run_verification
+from assist_center.scopes import get_in_scope_or_404
 
 from ..facts import MemberInput, canonical_inputs, compute_facts, input_hash
 from ..models import Standard, VerificationReport
@@ -62,16 +62,12 @@ def _standard_rows(standards: dict[str, Standard]) -> list[dict[str, Any]]:
     ]
 
 
-def can_run_manually(user: Any) -> bool:
-    return is_county_wide(user) or role_of(user) == Role.TOWNSHIP_ASSISTANT
-
-
 def application_for_staff(*, actor: Any, application_id: int) -> Application:
     """The application if the actor may act on it: 404 out of scope, 403 for a role that may only look."""
     application = get_in_scope_or_404(
         Application.objects.select_related("township", "village"), actor, pk=application_id
     )
-    if not can_run_manually(actor):
+    if not may_run_verification(actor):
         raise PermissionDenied
     return application
 

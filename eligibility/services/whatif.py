@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import Household, Person
 from assist_center.audit import audit_record
-from assist_center.errors import ApplicationError
+from assist_center.errors import ApplicationError, field_error
 from assist_center.models import Region
 from assist_center.pii import mask_name
 from assist_center.scopes import is_county_wide
@@ -352,10 +352,6 @@ def _county() -> Region:
     return county
 
 
-def _bad(field_name: str, message: Any) -> ApplicationError:
-    return ApplicationError(message, {"fields": {field_name: str(message)}})
-
-
 def whatif_run(
     *,
     actor: Any,
@@ -376,7 +372,7 @@ def whatif_run(
         raise PermissionDenied
     started = time.perf_counter()
     if item not in ITEMS:
-        raise _bad("item", _("Unknown assistance item."))
+        raise field_error("item", _("Unknown assistance item."))
     try:
         new_params = validate_params(item, params)
     except ParamsError as exc:
@@ -385,7 +381,7 @@ def whatif_run(
     if region is None:
         region = county
     if region.level == Region.Level.VILLAGE:
-        raise _bad("region", _("Standards are set for the county or a township."))
+        raise field_error("region", _("Standards are set for the county or a township."))
     as_of = as_of or timezone.localdate()
     townships = (
         [region.pk]

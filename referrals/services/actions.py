@@ -15,19 +15,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import ApplicationMember
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
-from assist_center.errors import ApplicationError, ConflictError
-from assist_center.models import Role
-from assist_center.scopes import is_county_wide, profile_of, role_of
+from assist_center.errors import ConflictError, field_error
+from assist_center.inputs import clean_text
 from assist_center.sms.services import sms_queue
 from assist_center.workdays import add_working_days, deadline, working_days_between
 from eligibility.rules import ITEM_LABELS
@@ -35,53 +34,12 @@ from eligibility.rules import ITEM_LABELS
 from .. import selectors
 from ..colours import colour_for
 from ..models import Case, Colour, Notification, Referral, ReferralOutcome
+from ..permissions import referral_status_allows, require_referral_role
 
 logger = logging.getLogger(__name__)
 
 S = Referral.Status
-MAX_TEXT = 1000
 MAX_AMOUNT = Decimal("10000000")
-
-
-# --- who may act -----------------------------------------------------------------------------
-
-
-def require_department(actor: Any, referral: Referral) -> None:
-    """Accept, ask, return, complete: the staff of the referral's department (or a superuser).
-
-    The caller fetched the referral through the scoped selector: another department has had its
-    404 already; a coordinator or assistant in scope gets 403 (they do not act for departments).
-    """
-    if getattr(actor, "is_superuser", False) and getattr(actor, "is_active", False):
-        return
-    p = profile_of(actor)
-    if p is None or role_of(actor) != Role.DEPARTMENT_STAFF or p.department_id != referral.department_id:
-        raise PermissionDenied
-
-
-def require_centre(actor: Any) -> None:
-    if not (is_county_wide(actor) or role_of(actor) == Role.TOWNSHIP_ASSISTANT):
-        raise PermissionDenied
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _bad(field: str, message: Any) -> ApplicationError:
-    return ApplicationError(message, {"fields": {field: str(message)}})
-
-
-def _text(field: str, value: Any, *, required: bool, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str) or "\x00" in value:
-        raise _bad(field, _("Enter plain text."))
-    value = value.strip()
-    if required and not value:
-        raise _bad(field, _("This field is required."))
-    if len(value) > max_length:
-        raise _bad(field, _("At most %(n)d characters.") % {"n": max_length})
-    return value
 
 
 def _conflict(referral: Referral) -> ConflictError:
@@ -151,13 +109,13 @@ def record_colour_change(referral: Referral, *, today: dt.date) -> list[str]:
 # --- department actions ----------------------------------------------------------------------
 
 
-def referral_accept(*, actor: Any, referral_id: int) -> Referral:
+def referral_accept(*, actor: Actor, referral_id: int) -> Referral:
     """The department takes the referral on (pending -> accepted)."""
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_department(actor, found)
+    require_referral_role(actor, found, "accept")
     with transaction.atomic():
         referral = _lock(found.pk)
-        if referral.status != S.PENDING:
+        if not referral_status_allows(referral, "accept"):
             raise _conflict(referral)
         referral.status = S.ACCEPTED
         referral.accepted_at = timezone.now()
@@ -174,15 +132,15 @@ def referral_accept(*, actor: Any, referral_id: int) -> Referral:
     return referral
 
 
-def referral_request_info(*, actor: Any, referral_id: int, question: str) -> Referral:
+def referral_request_info(*, actor: Actor, referral_id: int, question: str) -> Referral:
     """The department asks the centre for more: the clock stops until the answer."""
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_department(actor, found)
-    question = _text("question", question, required=True)
+    require_referral_role(actor, found, "request_info")
+    question = clean_text("question", question, required=True)
     today = timezone.localdate()
     with transaction.atomic():
         referral = _lock(found.pk)
-        if referral.status not in Referral.CLOCK_STATUSES:
+        if not referral_status_allows(referral, "request_info"):
             raise _conflict(referral)
         old_status = referral.status
         referral.status = S.INFO_REQUESTED
@@ -202,15 +160,16 @@ def referral_request_info(*, actor: Any, referral_id: int, question: str) -> Ref
     return referral
 
 
-def referral_answer_info(*, actor: Any, referral_id: int, answer: str) -> Referral:
+def referral_answer_info(*, actor: Actor, referral_id: int, answer: str) -> Referral:
     """The centre answers: the clock resumes, and the due date moves by the working days paused."""
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_centre(actor)
-    answer = _text("answer", answer, required=True)
+    require_referral_role(actor, found, "answer_info")
+    answer = clean_text("answer", answer, required=True)
     today = timezone.localdate()
     with transaction.atomic():
         referral = _lock(found.pk)
-        if referral.status != S.INFO_REQUESTED or referral.paused_since is None:
+        # The second test repeats the table's for the type checker (paused_since is then a date).
+        if not referral_status_allows(referral, "answer_info") or referral.paused_since is None:
             raise _conflict(referral)
         paused = working_days_between(referral.paused_since, today)
         old = {"status": referral.status, "due_date": referral.due_date, "paused_days": referral.paused_days}
@@ -238,16 +197,16 @@ def referral_answer_info(*, actor: Any, referral_id: int, answer: str) -> Referr
     return referral
 
 
-def referral_return(*, actor: Any, referral_id: int, reason_code: str, note: str = "") -> Referral:
+def referral_return(*, actor: Actor, referral_id: int, reason_code: str, note: str = "") -> Referral:
     """Send the referral back to the centre with a reason; it waits in the coordinator's queue."""
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_department(actor, found)
+    require_referral_role(actor, found, "return")
     if reason_code not in Referral.ReturnReason.values:
-        raise _bad("reason_code", _("Choose a reason."))
-    note = _text("note", note, required=reason_code == Referral.ReturnReason.OTHER)
+        raise field_error("reason_code", _("Choose a reason."))
+    note = clean_text("note", note, required=reason_code == Referral.ReturnReason.OTHER)
     with transaction.atomic():
         case, referral = _lock_with_case(found.pk)
-        if referral.status not in Referral.OPEN_STATUSES:
+        if not referral_status_allows(referral, "return"):
             raise _conflict(referral)
         old_status = referral.status
         referral.status = S.RETURNED
@@ -284,26 +243,26 @@ class OutcomeInput:
 def _outcome_row(referral: Referral, o: OutcomeInput, index: int) -> ReferralOutcome:
     prefix = f"outcomes.{index}"
     if not isinstance(o.granted, bool):
-        raise _bad(f"{prefix}.granted", _("Say whether the item was granted."))
+        raise field_error(f"{prefix}.granted", _("Say whether the item was granted."))
     if o.granted:
-        kind = _text(f"{prefix}.benefit_kind", o.benefit_kind, required=True, max_length=100)
+        kind = clean_text(f"{prefix}.benefit_kind", o.benefit_kind, required=True, max_length=100)
         amount: Decimal | None = None
         if o.amount not in (None, ""):
             try:
                 amount = Decimal(str(o.amount))
             except InvalidOperation:
-                raise _bad(f"{prefix}.amount", _("Enter an amount in yuan.")) from None
+                raise field_error(f"{prefix}.amount", _("Enter an amount in yuan.")) from None
             if (
                 not amount.is_finite()
                 or amount < 0
                 or amount >= MAX_AMOUNT
                 or amount != amount.quantize(Decimal("0.01"))
             ):
-                raise _bad(f"{prefix}.amount", _("Enter an amount in yuan with at most two decimals."))
+                raise field_error(f"{prefix}.amount", _("Enter an amount in yuan with at most two decimals."))
         if o.period and o.period not in ReferralOutcome.Period.values:
-            raise _bad(f"{prefix}.period", _("Choose a period."))
+            raise field_error(f"{prefix}.period", _("Choose a period."))
         if o.start_date is not None and not isinstance(o.start_date, dt.date):
-            raise _bad(f"{prefix}.start_date", _("Enter a date."))
+            raise field_error(f"{prefix}.start_date", _("Enter a date."))
         return ReferralOutcome(
             referral=referral,
             item=o.item,
@@ -313,27 +272,27 @@ def _outcome_row(referral: Referral, o: OutcomeInput, index: int) -> ReferralOut
             period=o.period or "",
             start_date=o.start_date,
         )
-    reason = _text(f"{prefix}.reason", o.reason, required=True)
+    reason = clean_text(f"{prefix}.reason", o.reason, required=True)
     return ReferralOutcome(referral=referral, item=o.item, granted=False, reason=reason)
 
 
-def referral_complete(*, actor: Any, referral_id: int, outcomes: Sequence[OutcomeInput]) -> Referral:
+def referral_complete(*, actor: Actor, referral_id: int, outcomes: Sequence[OutcomeInput]) -> Referral:
     """Finish the referral with exactly one outcome per item; the last one closes the case."""
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_department(actor, found)
+    require_referral_role(actor, found, "complete")
     outcomes = list(outcomes)
     items = [o.item for o in outcomes]
     if len(set(items)) != len(items):
-        raise _bad("outcomes", _("Give each item one outcome."))
+        raise field_error("outcomes", _("Give each item one outcome."))
     if set(items) != set(found.items):
-        raise _bad(
+        raise field_error(
             "outcomes",
             _("Give exactly one outcome for each item of the referral: %(items)s.")
             % {"items": "、".join(ITEM_LABELS.get(i, i) for i in found.items) or "—"},
         )
     with transaction.atomic():
         case, referral = _lock_with_case(found.pk)
-        if referral.status not in (S.PENDING, S.ACCEPTED):
+        if not referral_status_allows(referral, "complete"):
             raise _conflict(referral)
         rows = [_outcome_row(referral, o, n) for n, o in enumerate(outcomes)]
         old_status = referral.status
@@ -368,7 +327,7 @@ def happiness_url(family_token: str) -> str:
     return f"{settings.SITE_URL}/happiness/{family_token}/"
 
 
-def case_close_if_finished(*, actor: Any, case: Case) -> bool:
+def case_close_if_finished(*, actor: Actor, case: Case) -> bool:
     """Close a locked case when every referral is completed or cancelled; queue the one SMS.
 
     Called inside the transaction of the action that finished the last referral, with the case

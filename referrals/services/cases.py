@@ -18,18 +18,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, ApplicationMember
+from assist_center.actors import Actor, account_of
 from assist_center.audit import audit_record
-from assist_center.errors import ApplicationError, ConflictError
+from assist_center.errors import ApplicationError, ConflictError, field_error
+from assist_center.inputs import clean_text
 from assist_center.models import Department
+from assist_center.permissions import is_centre
 from assist_center.redaction import redact
-from assist_center.scopes import is_county_wide
 from assist_center.workdays import add_working_days, deadline
 from eligibility.rules import CRITERION_NAMES, ITEM_LABELS, ITEMS
 
 from .. import selectors
 from ..colours import colour_for
 from ..models import Case, DeadlineRule, OutsidePolicyNeed, Referral
-from .actions import _bad, _text, case_close_if_finished, record_colour_change, require_centre
+from ..permissions import referral_status_allows, require_referral_role
+from .actions import case_close_if_finished, record_colour_change
 
 S = Referral.Status
 
@@ -93,7 +96,6 @@ DEPARTMENT_NEEDS: dict[str, DepartmentNeeds] = {
 DEFAULT_NEEDS = DepartmentNeeds(contact=True, address=True, household_size=False)
 
 MAX_TITLE = 100
-MAX_TEXT = 1000
 MAX_DAYS = 60
 
 
@@ -110,7 +112,7 @@ def needs_of(department: Department) -> DepartmentNeeds:
 
 def _days(value: Any, field: str = "days") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
-        raise _bad(field, _("Enter a number of working days from 1 to %(n)d.") % {"n": MAX_DAYS})
+        raise field_error(field, _("Enter a number of working days from 1 to %(n)d.") % {"n": MAX_DAYS})
     return value
 
 
@@ -240,7 +242,7 @@ def _brief_for(
 # --- opening a case --------------------------------------------------------------------------
 
 
-def case_open_from_decisions(*, actor: Any, application_id: int) -> Case:
+def case_open_from_decisions(*, actor: Actor, application_id: int) -> Case:
     """Turn a decided application's approved items into one case with one referral per department.
 
     Idempotent: an application that already has its case gets it back unchanged. Runs inside the
@@ -305,7 +307,7 @@ def case_open_from_decisions(*, actor: Any, application_id: int) -> Case:
                     applicant_name=applicant.name if applicant else "",
                     household_size=household_size,
                 ),
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=account_of(actor),
             )
             schedule(referral, today=today, start=today, days=deadline_days(department, dept_items))
             referral.save()
@@ -336,7 +338,7 @@ def case_open_from_decisions(*, actor: Any, application_id: int) -> Case:
     return case
 
 
-def on_application_decided(*, application_id: int, actor: Any) -> Case | None:
+def on_application_decided(*, application_id: int, actor: Actor) -> Case | None:
     """The "application_decided" hook: open the case when something was approved."""
     from eligibility.services.decisions import approved_items
 
@@ -352,17 +354,18 @@ def _department(department_id: Any) -> Department:
     try:
         return Department.objects.get(pk=int(department_id), takes_referrals=True)
     except (Department.DoesNotExist, ValueError, TypeError):
-        raise _bad("department", _("Choose a department that takes referrals.")) from None
+        raise field_error("department", _("Choose a department that takes referrals.")) from None
 
 
 def referral_add(
-    *, actor: Any, case_id: int, department_id: int, title: str, days: int | None = None, note: str = ""
+    *, actor: Actor, case_id: int, department_id: int, title: str, days: int | None = None, note: str = ""
 ) -> Referral:
     """Add a referral by hand (a joint home visit, ...): no items, a title and a note."""
     case = selectors.case_get(user=actor, case_id=case_id)
-    require_centre(actor)
-    title = _text("title", title, required=True, max_length=MAX_TITLE)
-    note = _text("note", note, required=False)
+    if not is_centre(actor):
+        raise PermissionDenied
+    title = clean_text("title", title, required=True, max_length=MAX_TITLE)
+    note = clean_text("note", note, required=False)
     department = _department(department_id)
     today = timezone.localdate()
     with transaction.atomic():
@@ -383,7 +386,7 @@ def referral_add(
             title=title,
             note=note,
             brief=_brief_for(case, department, [], title=title, note=note),
-            created_by=actor,
+            created_by=account_of(actor),
         )
         schedule(referral, today=today, start=today, days=n)
         referral.save()
@@ -418,26 +421,26 @@ def _locked(referral_id: int) -> tuple[Case, Referral]:
     return case, referral
 
 
-def referral_reassign(*, actor: Any, referral_id: int, department_id: int, reason: str) -> Referral:
+def referral_reassign(*, actor: Actor, referral_id: int, department_id: int, reason: str) -> Referral:
     """Hand a referral to another department: the old one is cancelled, a new one starts its clock.
 
     Allowed while the referral is open or returned. Returns the new referral.
     """
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_centre(actor)
-    reason = _text("reason", reason, required=True)
+    require_referral_role(actor, found, "reassign")
+    reason = clean_text("reason", reason, required=True)
     department = _department(department_id)
     today = timezone.localdate()
     with transaction.atomic():
         case, old = _locked(found.pk)
-        if old.status not in (*Referral.OPEN_STATUSES, S.RETURNED):
+        if not referral_status_allows(old, "reassign"):
             raise ConflictError(
                 _("This referral is “%(status)s” and can no longer be reassigned.")
                 % {"status": old.get_status_display()},
                 {"status": old.status},
             )
         if department.pk == old.department_id:
-            raise _bad("department", _("The referral is already with this department."))
+            raise field_error("department", _("The referral is already with this department."))
         now = timezone.now()
         old_status = old.status
         old.status = S.CANCELLED
@@ -455,7 +458,7 @@ def referral_reassign(*, actor: Any, referral_id: int, department_id: int, reaso
             brief=_brief_for(
                 case, department, list(old.items), title=old.title, note=old.note if old.manual else ""
             ),
-            created_by=actor,
+            created_by=account_of(actor),
         )
         n = deadline_days(department, old.items) if old.items else old.allotted_days
         schedule(new, today=today, start=today, days=n)
@@ -473,16 +476,16 @@ def referral_reassign(*, actor: Any, referral_id: int, department_id: int, reaso
     return new
 
 
-def referral_extend(*, actor: Any, referral_id: int, days: int, reason: str) -> Referral:
+def referral_extend(*, actor: Actor, referral_id: int, days: int, reason: str) -> Referral:
     """Give a referral more working days: the due date moves and the colour is recomputed."""
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    require_centre(actor)
+    require_referral_role(actor, found, "extend")
     days = _days(days)
-    reason = _text("reason", reason, required=True)
+    reason = clean_text("reason", reason, required=True)
     today = timezone.localdate()
     with transaction.atomic():
         case, referral = _locked(found.pk)
-        if referral.status not in Referral.OPEN_STATUSES:
+        if not referral_status_allows(referral, "extend"):
             raise ConflictError(
                 _("This referral is “%(status)s”: its deadline can no longer change.")
                 % {"status": referral.get_status_display()},
@@ -519,18 +522,17 @@ def referral_extend(*, actor: Any, referral_id: int, days: int, reason: str) -> 
     return referral
 
 
-def referral_cancel(*, actor: Any, referral_id: int, reason: str) -> Referral:
+def referral_cancel(*, actor: Actor, referral_id: int, reason: str) -> Referral:
     """The coordinator withdraws a referral (after a return, or when it is not needed).
 
     If it was the last unfinished one, the case closes in the same transaction.
     """
     found = selectors.referral_get(user=actor, referral_id=referral_id)
-    if not is_county_wide(actor):
-        raise PermissionDenied
-    reason = _text("reason", reason, required=True)
+    require_referral_role(actor, found, "cancel")
+    reason = clean_text("reason", reason, required=True)
     with transaction.atomic():
         case, referral = _locked(found.pk)
-        if referral.status in Referral.FINISHED_STATUSES:
+        if not referral_status_allows(referral, "cancel"):
             raise ConflictError(
                 _("This referral is already “%(status)s”.") % {"status": referral.get_status_display()},
                 {"status": referral.status},

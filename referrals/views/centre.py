@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from assist_center.permissions import is_centre
+from assist_center.staff_views import staff_context, staff_view
+
 from ..models import Case, Referral
 from ..selectors import (
     COUNTY_CASE_TARGET_DAYS,
@@ -27,7 +30,7 @@ from ..selectors import (
     department_stats,
 )
 from ..selectors_stats import case_median_working_days, cases_closed_latest
-from .workbench import CENTRE_ROLES, Row, row_for, staff_context, staff_view
+from .workbench import Row, row_for
 
 
 def _rows(referrals: list[Referral]) -> list[Row]:
@@ -42,7 +45,7 @@ def _rows(referrals: list[Referral]) -> list[Row]:
 
 
 @require_GET
-@staff_view(*CENTRE_ROLES)
+@staff_view(is_centre)
 def centre_queue(request: HttpRequest) -> HttpResponse:
     """Red referrals, returned referrals, and questions waiting for the centre's answer."""
     queue = coordinator_queue(user=request.user)
@@ -116,7 +119,7 @@ def _figures(user: Any, year: int, month: int | None) -> dict[str, Any]:
 
 
 @require_GET
-@staff_view(*CENTRE_ROLES)
+@staff_view(is_centre)
 def centre_stats(request: HttpRequest) -> HttpResponse:
     """Per department and per case, this month and this year (or the month and year asked for)."""
     today = timezone.localdate()

@@ -10,15 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
@@ -32,8 +27,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import NeedItem
 from assist_center.errors import ApplicationError
-from assist_center.models import AuditEvent, Role
-from assist_center.scopes import is_county_wide, role_of
+from assist_center.models import AuditEvent
+from assist_center.permissions import (
+    acts_for_department,
+    is_centre,
+    is_county_wide,
+    is_department_staff,
+    may_use_workbench,
+)
+from assist_center.staff_views import add_service_errors, staff_context, staff_view
 from assist_center.workdays import working_days_between
 from eligibility.rules import CRITERION_LABELS
 
@@ -48,6 +50,7 @@ from ..forms import (
     WorkbenchFilterForm,
 )
 from ..models import Colour, Referral
+from ..permissions import REFERRAL_ACTIONS, referral_allowed_actions
 from ..selectors import referral_contact_phone as contact_phone
 from ..selectors import referral_get, referral_list_visible_to
 from ..services import actions, cases
@@ -89,47 +92,6 @@ ACTION_LABELS = {
 }
 
 CASE_EVENTS = ("case.open", "case.close")
-
-# Who may open the workbench at all: the roles that handle referrals.
-WORKBENCH_ROLES = (Role.DEPARTMENT_STAFF, Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)
-CENTRE_ROLES = (Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)
-
-View = Callable[..., HttpResponse]
-
-
-def _needs_second_factor(request: HttpRequest) -> bool:
-    return bool(settings.STAFF_REQUIRE_2FA and not getattr(request.user, "is_verified", lambda: False)())
-
-
-def staff_view(*roles: Role) -> Callable[[View], View]:
-    """Login (and the second factor) required; a signed-in user without one of `roles` gets 403."""
-
-    def decorate(view: View) -> View:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if _needs_second_factor(request):
-                return redirect_to_login(request.get_full_path())
-            if not (is_county_wide(request.user) or role_of(request.user) in roles):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
-def is_department_staff(user: Any) -> bool:
-    return role_of(user) == Role.DEPARTMENT_STAFF
-
-
-def is_centre(user: Any) -> bool:
-    return is_county_wide(user) or role_of(user) == Role.TOWNSHIP_ASSISTANT
-
-
-def staff_context(request: HttpRequest, title: str) -> dict[str, Any]:
-    # The admin's header, user tools and colours; no app sidebar, which would eat a tablet's width.
-    return {**admin.site.each_context(request), "is_nav_sidebar_enabled": False, "title": title}
 
 
 def item_labels(items: list[str]) -> list[str]:
@@ -191,7 +153,7 @@ def urgency_order(qs: QuerySet[Referral]) -> QuerySet[Referral]:
 
 
 @require_GET
-@staff_view(*WORKBENCH_ROLES)
+@staff_view(may_use_workbench)
 def workbench(request: HttpRequest) -> HttpResponse:
     """The user's referrals, most urgent first, with the unread colour notifications on top."""
     filters = WorkbenchFilterForm(request.GET or None)
@@ -349,21 +311,9 @@ def render_referral(
     user = request.user
     f = bound or ActionForms()
     st = referral.status
-    is_open = st in Referral.OPEN_STATUSES
-    dept = is_department_staff(user)
     centre = is_centre(user)
-    # Mirrors the services' checks (referrals.services.actions), which stay the authority.
-    running = st in Referral.CLOCK_STATUSES
-    may = {
-        "accept": dept and st == Referral.Status.PENDING,
-        "request_info": dept and running,
-        "return": dept and is_open,
-        "complete": dept and running,
-        "answer_info": centre and st == Referral.Status.INFO_REQUESTED,
-        "reassign": centre and (is_open or st == Referral.Status.RETURNED),
-        "extend": centre and is_open,
-        "cancel": is_county_wide(user) and st not in Referral.FINISHED_STATUSES,
-    }
+    allowed = referral_allowed_actions(user, referral)
+    may = {action: action in allowed for action in REFERRAL_ACTIONS}
     outcomes = f.outcomes or OutcomeFormSet(prefix="outcome", items=referral.items)
     today = timezone.localdate()
     labels = dict(NeedItem.choices)
@@ -380,6 +330,7 @@ def render_referral(
             for o in (referral.outcomes.all() if st == Referral.Status.COMPLETED else [])
         ],
         "may": may,
+        "may_any": bool(allowed),
         "conflict": conflict,
         "error": error,
         "request_info_form": f.request_info or RequestInfoForm(),
@@ -391,7 +342,8 @@ def render_referral(
         "extend_form": f.extend or ExtendForm(),
         "cancel_form": f.cancel or CancelForm(),
         "is_centre": centre,
-        "may_see_contact": dept and bool((referral.brief or {}).get("contact")),
+        "may_see_contact": acts_for_department(user, referral.department_id)
+        and bool((referral.brief or {}).get("contact")),
         "phone": phone,
     }
     response = render(request, "referrals/referral_detail.html", ctx, status=status)
@@ -400,7 +352,7 @@ def render_referral(
 
 
 @require_GET
-@staff_view(*WORKBENCH_ROLES)
+@staff_view(may_use_workbench)
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     """The referral; with ?contact=1 also the applicant's phone, for its department, audited."""
     referral = referral_get(user=request.user, referral_id=referral_id)
@@ -414,21 +366,6 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 # --- actions: one POST URL, one form, one service each ------------------------------------------
-
-
-def _attach_errors(form: Any, exc: ApplicationError) -> None:
-    """Put a service's field errors next to the fields ("outcomes.1.reason": the second row's reason)."""
-    fields = exc.extra.get("fields") if isinstance(exc.extra, dict) else None
-    if form is None or not isinstance(fields, dict):
-        return
-    for name, message in fields.items():
-        parts = str(name).split(".")
-        target, field = form, parts[-1]
-        if parts[0] == "outcomes" and len(parts) == 3 and parts[1].isdigit():
-            index = int(parts[1])
-            target = form.forms[index] if index < len(form.forms) else None
-        if target is not None and hasattr(target, "fields") and field in target.fields:
-            target.add_error(field, str(message))
 
 
 def _run(
@@ -457,7 +394,7 @@ def _run(
             fresh = referral_get(user=request.user, referral_id=referral_id)
             detail = str(exc.message)
             return render_referral(request, fresh, conflict=str(CONFLICT_MESSAGE), error=detail, status=409)
-        _attach_errors(form, exc)
+        add_service_errors(form, exc)
         return render_referral(request, referral, bound=bound, error=str(exc.message), status=exc.status)
     messages.success(request, done)
     target = result.pk if isinstance(result, Referral) else referral.pk
@@ -465,7 +402,7 @@ def _run(
 
 
 @require_POST
-@staff_view(Role.DEPARTMENT_STAFF)
+@staff_view(is_department_staff)
 def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
     return _run(
         request,
@@ -478,7 +415,7 @@ def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Role.DEPARTMENT_STAFF)
+@staff_view(is_department_staff)
 def referral_request_info(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = RequestInfoForm(request.POST)
     return _run(
@@ -494,7 +431,7 @@ def referral_request_info(request: HttpRequest, referral_id: int) -> HttpRespons
 
 
 @require_POST
-@staff_view(*CENTRE_ROLES)
+@staff_view(is_centre)
 def referral_answer_info(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = AnswerInfoForm(request.POST)
     return _run(
@@ -510,7 +447,7 @@ def referral_answer_info(request: HttpRequest, referral_id: int) -> HttpResponse
 
 
 @require_POST
-@staff_view(Role.DEPARTMENT_STAFF)
+@staff_view(is_department_staff)
 def referral_return(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = ReturnForm(request.POST)
     return _run(
@@ -529,7 +466,7 @@ def referral_return(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Role.DEPARTMENT_STAFF)
+@staff_view(is_department_staff)
 def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
     # The items come from the referral in scope, never from the POST.
     referral = referral_get(user=request.user, referral_id=referral_id)
@@ -550,7 +487,7 @@ def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view(*CENTRE_ROLES)
+@staff_view(is_centre)
 def referral_reassign(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = referral_get(user=request.user, referral_id=referral_id)
     form = ReassignForm(request.POST, exclude_department_id=referral.department_id)
@@ -570,7 +507,7 @@ def referral_reassign(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view(*CENTRE_ROLES)
+@staff_view(is_centre)
 def referral_extend(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = ExtendForm(request.POST)
     return _run(
@@ -589,7 +526,7 @@ def referral_extend(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Role.COORDINATOR)
+@staff_view(is_county_wide)
 def referral_cancel(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = CancelForm(request.POST)
     return _run(
