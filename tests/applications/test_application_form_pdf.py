@@ -16,16 +16,18 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from applications import tasks
+from applications.intake import CONSENT_VERSION
 from applications.models import Application, ApplicationMember, Authorisation
 from applications.pdf import application_form_html, application_form_pdf, application_form_response
 from applications.services.forms import application_form_archive, application_form_regenerate
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.identity import make_id_number
 from assist_center.models import AuditEvent
-from assist_center.pii import id_number_index, phone_index
+
+from .. import factories as f
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SUBMITTED = dt.datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI)
@@ -36,124 +38,69 @@ APPLICANT_ID = make_id_number(region6="331022", birth=dt.date(1958, 4, 12), seq=
 SPOUSE_ID = make_id_number(region6="331022", birth=dt.date(1960, 9, 3), seq=42)
 GRANDCHILD_ID = make_id_number(region6="331022", birth=dt.date(2016, 6, 1), seq=53)
 SUPPORTER_ID = make_id_number(region6="330102", birth=dt.date(1985, 1, 20), seq=15)
-APPLICANT_PHONE = "+8613800138000"
-SUPPORTER_PHONE = "+8613912345678"
+APPLICANT_PHONE = "13800138000"
+SUPPORTER_PHONE = "13912345678"
 FULL_VALUES = [APPLICANT_ID, SPOUSE_ID, GRANDCHILD_ID, SUPPORTER_ID, "13800138000", "13912345678"]
 
 
-def signature_png(text: str = "签") -> bytes:
-    """A small real PNG like signature_pad's: transparent background, dark strokes."""
-    image = Image.new("RGBA", (300, 120), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.line([(20, 90), (80, 30), (140, 95), (200, 25), (280, 80)], fill=(20, 20, 20, 255), width=5)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def scan_pdf() -> bytes:
-    """A tiny, valid one-page PDF standing for a scanned paper authorisation."""
-    image = Image.new("RGB", (200, 280), "white")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PDF")
-    return buffer.getvalue()
-
-
-def _member(
-    app: Application,
-    position: int,
-    role: str,
-    name: str,
-    number: str,
-    relation: str,
-    *,
-    phone: str = "",
-    must_authorise: bool = True,
-) -> ApplicationMember:
-    return ApplicationMember.objects.create(
-        application=app,
-        role=role,
-        position=position,
-        name=name,
-        id_number=number,
-        id_number_hash=id_number_index(number),
-        document_type="resident_id",
-        sex="M" if int(number[16]) % 2 else "F",
-        birth_date=dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
-        phone=phone,
-        phone_hash=phone_index(phone) if phone else "",
-        relation=relation,
-        must_authorise=must_authorise,
-    )
-
-
-def _sign(
-    member: ApplicationMember,
-    *,
-    method: str = Authorisation.Method.SCREEN,
-    data: bytes | None = None,
-    content_type: str = "image/png",
-    uploaded_by: Any = None,
-) -> Authorisation:
-    data = data if data is not None else signature_png()
+def _sign(member: ApplicationMember, *, data: bytes, content_type: str) -> Authorisation:
+    """An authorisation row written past the services' checks: stored evidence that is not what
+    it claims to be, which the form must still render safely."""
     return Authorisation.objects.create(
         member=member,
-        method=method,
+        method=Authorisation.Method.SCREEN,
         image=data,
         content_type=content_type,
         sha256=hashlib.sha256(data).hexdigest(),
         signed_at=SIGNED,
-        ip_address="203.0.113.9",
-        user_agent="Mozilla/5.0 (Linux; Android 10)",
-        consent_version="2026-01",
-        otp_verified=method == Authorisation.Method.SCREEN,
-        uploaded_by=uploaded_by,
+        consent_version=CONSENT_VERSION,
+        otp_verified=True,
     )
 
 
-def make_application(
-    county_map: Any,
-    *,
-    status: str = Application.Status.AUTHORISED,
-    paper_uploader: Any = None,
-    receipt: str = "K7M2Q9XW",
-) -> Application:
-    """Applicant + spouse + a grandchild (minor), one supporter; two screen signatures, one paper PDF."""
-    c = county_map
+# Applicant + spouse + a grandchild (minor), one supporter; the applicant and the supporter sign
+# on screen, the spouse's paper form is uploaded by the assistant.
+PEOPLE = [
+    f.applicant(
+        name="王建国",
+        birth=dt.date(1958, 4, 12),
+        id_number=APPLICANT_ID,
+        phone=APPLICANT_PHONE,
+        sign=f.Sign.SCREEN,
+    ),
+    f.member("spouse", name="李秀英", birth=dt.date(1960, 9, 3), id_number=SPOUSE_ID),
+    f.member("grandchild", name="王小明", birth=dt.date(2016, 6, 1), id_number=GRANDCHILD_ID),
+    f.supporter(
+        "child",
+        name="王志强",
+        birth=dt.date(1985, 1, 20),
+        id_number=SUPPORTER_ID,
+        phone=SUPPORTER_PHONE,
+        sign=f.Sign.SCREEN,
+    ),
+]
+
+
+def awaiting_the_spouse(county_map: Any, assistant: Any = None) -> Application:
+    """Submitted on 2 March at 09:30; the applicant and the supporter signed at 20:15:07."""
     with time_machine.travel(SUBMITTED, tick=False):
-        app = Application.objects.create(
-            receipt_code=receipt,
-            family_token=f"tok-{receipt}",
-            status=status,
-            channel="self",
-            code_region=c.village_a1,
-            village=c.village_a1,
-            township=c.town_a,
+        app = f.ApplicationFactory.create(
+            village=county_map.village_a1,
+            people=PEOPLE,
             address=ADDRESS,
             needs=["dibao", "medical"],
             need_note="老伴腿脚不便，需要轮椅。",
-            consent_data_check=True,
             consent_share=True,
-            consent_publish=False,
-            guardian_confirmed=True,
-            consent_version="2026-01",
-            authorised_at=SIGNED if status != Application.Status.AWAITING_AUTHORISATION else None,
+            **({"assistant": assistant} if assistant is not None else {}),
         )
-    applicant = _member(app, 0, "applicant", "王建国", APPLICANT_ID, "self", phone=APPLICANT_PHONE)
-    spouse = _member(app, 1, "member", "李秀英", SPOUSE_ID, "spouse")
-    _member(app, 2, "member", "王小明", GRANDCHILD_ID, "grandchild", must_authorise=False)
-    supporter = _member(app, 3, "supporter", "王志强", SUPPORTER_ID, "child", phone=SUPPORTER_PHONE)
-    _sign(applicant)
-    _sign(supporter)
-    if paper_uploader is not None:
-        _sign(
-            spouse,
-            method=Authorisation.Method.PAPER,
-            data=scan_pdf(),
-            content_type="application/pdf",
-            uploaded_by=paper_uploader,
-        )
+    with time_machine.travel(SIGNED, tick=False):
+        for role in ("applicant", "supporter"):
+            f.sign_on_screen(ApplicationMember.objects.get(application=app, role=role))
     return app
+
+
+def spouse_of(app: Application) -> ApplicationMember:
+    return ApplicationMember.objects.get(application=app, relation="spouse")
 
 
 def inflated(pdf: bytes) -> bytes:
@@ -183,7 +130,12 @@ def pdf_titles(pdf: bytes) -> list[str]:
 
 @pytest.fixture
 def application(county_map: Any, personas: Any) -> Application:
-    return make_application(county_map, paper_uploader=personas.assistant_a)
+    app = awaiting_the_spouse(county_map, personas.assistant_a)
+    with time_machine.travel(SIGNED, tick=False):
+        f.sign_on_paper(spouse_of(app), actor=personas.assistant_a)
+    app.refresh_from_db()
+    assert app.status == Application.Status.AUTHORISED
+    return app
 
 
 # --- what the form shows -----------------------------------------------------------------------
@@ -200,7 +152,7 @@ def test_the_form_is_an_a4_pdf_with_embedded_noto_cjk_subsets_and_the_chinese_ti
     fonts = embedded_fonts(pdf)
     assert fonts and all("Noto-Sans-CJK" in f or "Noto-Sans-Mono-CJK" in f for f in fonts), fonts
     titles = pdf_titles(pdf)
-    assert "困难群众救助一件事 电子申请表 K7M2Q9XW" in titles  # the document's
+    assert f"困难群众救助一件事 电子申请表 {application.receipt_code}" in titles  # the document's
     assert "S县困难群众救助一件事 电子申请表" in titles  # the bookmark of its heading
     # A4 is 595 x 842 points.
     assert re.search(rb"/MediaBox\s*\[\s*0 0 595\.\d+ 841\.\d+", inflated(pdf))
@@ -213,7 +165,7 @@ def test_the_form_lists_household_supporters_needs_consents_and_every_signature(
     html = application_form_html(application, generated_at=dt.datetime(2026, 3, 3, 8, 0, tzinfo=SHANGHAI))
 
     assert "S县" in html and "困难群众救助一件事 电子申请表" in html
-    assert "K7M2Q9XW" in html
+    assert application.receipt_code in html
     assert "2026-03-02 09:30:00" in html  # submission time in Asia/Shanghai
     assert "生成时间 2026-03-03 08:00:00" in html
     for name in ("王建国", "李秀英", "王小明", "王志强"):
@@ -223,7 +175,7 @@ def test_the_form_lists_household_supporters_needs_consents_and_every_signature(
     assert "138****8000" in html and "139****5678" in html
     assert "最低生活保障" in html or "低保" in html
     assert "需要轮椅" in html
-    assert "2026-01" in html  # consent version
+    assert CONSENT_VERSION in html
     # Two screen signatures embedded as PNG, the paper scan shown as its hash.
     assert html.count("data:image/png;base64,") == 2
     assert "纸质授权书（PDF 扫描件）" in html
@@ -262,16 +214,15 @@ def test_markup_in_the_address_is_rendered_as_text(application: Application) -> 
 
 
 def test_a_jpeg_paper_scan_is_embedded_scaled(county_map: Any, personas: Any) -> None:
-    app = make_application(county_map)
-    spouse = ApplicationMember.objects.get(application=app, relation="spouse")
+    app = awaiting_the_spouse(county_map)
     photo = io.BytesIO()
     Image.new("RGB", (3000, 4000), "white").save(photo, format="JPEG")
-    _sign(
-        spouse,
-        method=Authorisation.Method.PAPER,
+    f.sign_on_paper(
+        spouse_of(app),
+        actor=personas.assistant_a,
         data=photo.getvalue(),
+        name="scan.jpg",
         content_type="image/jpeg",
-        uploaded_by=personas.assistant_a,
     )
 
     html = application_form_html(app)
@@ -285,9 +236,8 @@ def test_a_jpeg_paper_scan_is_embedded_scaled(county_map: Any, personas: Any) ->
 
 
 def test_an_image_that_is_not_what_it_claims_is_shown_as_its_hash(county_map: Any) -> None:
-    app = make_application(county_map)
-    spouse = ApplicationMember.objects.get(application=app, relation="spouse")
-    auth = _sign(spouse, data=b"<svg onload=alert(1)>", content_type="image/png")
+    app = awaiting_the_spouse(county_map)
+    auth = _sign(spouse_of(app), data=b"<svg onload=alert(1)>", content_type="image/png")
 
     html = application_form_html(app)
 
@@ -321,7 +271,9 @@ def test_archiving_stores_the_pdf_and_its_hash_once(application: Application) ->
 
 @pytest.mark.parametrize("status", ["submitted", "awaiting_authorisation"])
 def test_archiving_refuses_an_application_not_yet_authorised(county_map: Any, status: str) -> None:
-    app = make_application(county_map, status=status)
+    app = awaiting_the_spouse(county_map)
+    # "submitted" lasts only inside the submission's transaction; the archive must refuse it too.
+    Application.objects.filter(pk=app.pk).update(status=status)
     with pytest.raises(ConflictError):
         application_form_archive(application_id=app.pk)
     app.refresh_from_db()
@@ -342,7 +294,7 @@ def test_the_task_archives_the_form_and_is_idempotent(application: Application) 
 
 
 def test_the_task_for_an_unauthorised_application_changes_nothing(county_map: Any) -> None:
-    app = make_application(county_map, status="awaiting_authorisation")
+    app = awaiting_the_spouse(county_map)
     tasks.application_form_generate.apply(kwargs={"application_id": app.pk}).get()
     app.refresh_from_db()
     assert app.form_pdf is None
@@ -394,8 +346,9 @@ def test_the_download_response_is_an_attachment_named_after_the_receipt(applicat
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "no-store"
     disposition = response["Content-Disposition"]
-    assert disposition.startswith('attachment; filename="application-form-K7M2Q9XW.pdf"; ')
-    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "申请表-K7M2Q9XW.pdf"
+    code = application.receipt_code
+    assert disposition.startswith(f'attachment; filename="application-form-{code}.pdf"; ')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"申请表-{code}.pdf"
     assert response.content == bytes(application.form_pdf)
 
 
