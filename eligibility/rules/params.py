@@ -39,7 +39,7 @@ PARAM_SPECS: dict[str, dict[str, ParamKind]] = {
     "utility_relief": {"free_kwh_month": "decimal"},
 }
 
-# Plausible demo values (domain.md: "plausible, not official"); seed_pool publishes them.
+# Plausible demo values (domain.md: "plausible, not official"); seed_demo's pool stage publishes them.
 DEMO_PARAMS: dict[str, dict[str, Any]] = {
     "dibao": {
         "amount_per_person_month": "1150.00",
