@@ -1,8 +1,12 @@
 """Every assistance item's rules over a household's facts. Pure and typed: no database, no clock.
 
-`evaluate(facts, standards, asked=...)` returns one ItemResult per item (ITEMS order); each is a
-list of named criteria (pass / fail / unknown, value, threshold, records, a Chinese reason).
-`standards` maps an item to its standard's params (validated by rules.params.validate_params).
+One path decides. Each criterion (rules.assistance, rules.supplementary) is one function over the
+lean facts (eligibility.facts.LeanFacts) returning pass / fail / unknown; `Rules(standards)` parses
+the standards once and runs them. `Rules.decide(lean)` gives each item's outcome, for bulk work
+(the re-check of the rolls, the what-if); `evaluate(facts, standards)` runs the very same rules
+with a Why per item, which attaches to each criterion its value, threshold, records and a Chinese
+reason from the explained facts, for the report. `standards` maps an item to its standard's
+params (validated by rules.params.validate_params).
 """
 
 from __future__ import annotations
@@ -10,22 +14,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..facts import HouseholdFacts
-from . import assistance, supplementary
+from ..facts import HouseholdFacts, LeanFacts
+from . import assistance as a
+from . import supplementary as s
 from .base import (
     CRITERION_LABELS,
     CRITERION_NAMES,
     ITEM_LABELS,
+    ITEM_OUTCOMES,
     ITEMS,
     OUTCOME_LABELS,
     CriterionResult,
     ItemOutcome,
     ItemResult,
     Outcome,
-    combine,
+    Why,
+    d,
+    i,
     no_standard,
 )
-from .outcomes import OutcomeRules, evaluate_outcomes
 from .params import DEMO_PARAMS, PARAM_SPECS, ParamsError, validate_params
 
 __all__ = [
@@ -40,64 +47,203 @@ __all__ = [
     "ItemOutcome",
     "ItemResult",
     "Outcome",
-    "OutcomeRules",
     "ParamsError",
+    "Rules",
     "evaluate",
-    "evaluate_outcomes",
     "policy_first",
     "validate_params",
 ]
 
 Params = Mapping[str, Any]
-_DEPENDENT: dict[str, Callable[..., list[CriterionResult]]] = {
-    "medical": supplementary.medical,
-    "education": supplementary.education,
-    "housing": supplementary.housing,
-    "employment": supplementary.employment,
-    "disability_living": supplementary.disability_living,
-    "disability_care": supplementary.disability_care,
-    "pension_premium": supplementary.pension_premium,
-    "utility_relief": supplementary.utility_relief,
-}
-# Items whose criteria are alternatives: one passing basis is enough.
-_ANY_OF = frozenset({"medical"})
+_NEEDS = ItemOutcome.NEEDS_PERSON
+
+
+class _Property:
+    """An item's property limits (assets, vehicles, housing, business), parsed once."""
+
+    __slots__ = ("assets", "businesses", "houses", "vehicles")
+
+    def __init__(self, p: Params) -> None:
+        self.assets = d(p, "asset_limit_per_person")
+        self.vehicles, self.houses = i(p, "vehicle_limit"), i(p, "house_limit")
+        self.businesses = i(p, "business_limit")
+
+    def codes(self, f: LeanFacts, why: Why | None) -> tuple[int, ...]:
+        return (
+            a.assets(f, self.assets, why),
+            a.vehicles(f, self.vehicles, why),
+            a.housing(f, self.houses, why),
+            a.business(f, self.businesses, why),
+            a.state_employee(f, why),
+        )
+
+
+class Rules:
+    """Every item's rules with its standard's parameters parsed once, for one household or many.
+
+    A bulk run (the re-check, the what-if) builds one per township's standards.
+    """
+
+    def __init__(self, standards: Mapping[str, Params]) -> None:
+        self.items = frozenset(standards)
+        get = standards.get
+        self.dibao_amount = d(p, "amount_per_person_month") if (p := get("dibao")) is not None else None
+        self.dibao_property = _Property(p) if p is not None else None
+        if (p := get("low_income_edge")) is not None:
+            self.edge_property = _Property(p)
+            self.edge_multiple = p["multiple"]  # as the standard writes it, for the reason
+            if self.dibao_amount is not None:
+                self.edge_upper = (self.dibao_amount * d(p, "multiple")).quantize(a.CENT)
+        if (p := get("extreme_poverty")) is not None:
+            self.elderly, self.child = i(p, "age_elderly"), i(p, "age_child")
+            self.extreme_grades = {int(g) for g in p["disability_grades"]}
+            self.extreme_assets = d(p, "asset_limit_per_person")
+            self.supporter_limit = d(p, "supporter_income_limit")
+        if (p := get("medical")) is not None:
+            self.spending_ratio, self.min_spending = d(p, "spending_ratio"), d(p, "min_spending")
+        if (p := get("education")) is not None:
+            self.stages = set(p["stages"])
+        if (p := get("housing")) is not None:
+            self.area_min = d(p, "area_per_person_min")
+        if (p := get("employment")) is not None:
+            self.employment_ages = i(p, "age_min"), i(p, "age_max")
+        if (p := get("disability_living")) is not None:
+            self.living_grades = {int(g) for g in p["grades"]}
+        if (p := get("pension_premium")) is not None:
+            self.pension_ages = i(p, "age_min"), i(p, "age_max")
+        if (p := get("disability_care")) is not None:
+            self.care_grades = {int(g) for g in p["grades"]}
+        if (p := get("utility_relief")) is not None:
+            self.free_kwh = p["free_kwh_month"]
+        if (p := get("temporary")) is not None:
+            self.temporary_days = i(p, "window_days")
+            self.temporary_trigger = d(p, "medical_spending_trigger")
+        if (p := get("disaster")) is not None:
+            self.disaster_days = i(p, "window_days")
+
+        self._steps()
+
+    def _steps(self) -> None:
+        """Each item's rule as one callable, in three groups by what else it reads."""
+        items = self.items
+        amount = self.dibao_amount
+        # The basic items: (facts, why) -> code.
+        basic: list[tuple[str, Callable[[LeanFacts, Why | None], int]]] = []
+        if (prop := self.dibao_property) is not None and amount is not None:
+            dibao_amount, dibao_prop = amount, prop
+
+            def dibao(f: LeanFacts, why: Why | None) -> int:
+                members = a.members(f, why)
+                income = a.income_below(f, dibao_amount, "低保标准", why)
+                return max(members, income, *dibao_prop.codes(f, why))
+
+            basic.append(("dibao", dibao))
+        if "low_income_edge" in items:
+
+            def edge(f: LeanFacts, why: Why | None) -> int:
+                members = a.members(f, why)
+                if amount is None:
+                    income = a.no_dibao_standard(
+                        why, "本地区没有生效的低保标准，无法计算低保边缘收入线，需人工核实"
+                    )
+                else:
+                    income = a.edge_income(f, amount, self.edge_upper, self.edge_multiple, why)
+                return max(members, income, *self.edge_property.codes(f, why))
+
+            basic.append(("low_income_edge", edge))
+        if "extreme_poverty" in items:
+
+            def extreme(f: LeanFacts, why: Why | None) -> int:
+                capacity = a.no_work_capacity(f, self.elderly, self.child, self.extreme_grades, why)
+                if amount is None:
+                    income = a.no_dibao_standard(why, "本地区没有生效的低保标准，无法判断收入，需人工核实")
+                else:
+                    income = a.income_below(f, amount, "低保标准", why)
+                assets = a.assets(f, self.extreme_assets, why)
+                return max(capacity, income, assets, a.supporter(f, self.supporter_limit, why))
+
+            basic.append(("extreme_poverty", extreme))
+        # The items that also need the recipient basis (rules.supplementary.recipient_basis).
+        needs: dict[str, Callable[[LeanFacts, Why | None], int]] = {}
+        if "medical" in items:
+            needs["medical"] = lambda f, why: s.medical_burden(f, self.spending_ratio, self.min_spending, why)
+        if "education" in items:
+            needs["education"] = lambda f, why: s.students(f, self.stages, why)
+        if "housing" in items:
+            needs["housing"] = lambda f, why: s.housing_need(f, self.area_min, why)
+        if "employment" in items:
+            needs["employment"] = lambda f, why: s.unemployed_member(f, *self.employment_ages, why)
+        if "disability_living" in items:
+            needs["disability_living"] = lambda f, why: s.disability(f, self.living_grades, why)
+        if "pension_premium" in items:
+            needs["pension_premium"] = lambda f, why: s.pension_insured(f, *self.pension_ages, why)
+        if "utility_relief" in items:
+            needs["utility_relief"] = lambda f, why: s.electricity_account(f, self.free_kwh, why)
+        # The rest: (facts, asked, why) -> code.
+        rest: list[tuple[str, Callable[[LeanFacts, bool, Why | None], int]]] = []
+        if "disability_care" in items:
+            rest.append(("disability_care", lambda f, asked, why: s.disability(f, self.care_grades, why)))
+        if "temporary" in items:
+            days, trigger = self.temporary_days, self.temporary_trigger
+            rest.append(("temporary", lambda f, asked, why: s.sudden_hardship(f, days, trigger, asked, why)))
+        if "disaster" in items:
+            rest.append(
+                ("disaster", lambda f, asked, why: s.disaster_record(f, self.disaster_days, asked, why))
+            )
+        self.basic, self.needs, self.rest = basic, needs, rest
+
+    @staticmethod
+    def _with_basis(item: str, basis: int, need: int) -> int:
+        # medical: either basis suffices (a recipient, or spending-led poverty); the others need both.
+        return min(basis, need) if item == "medical" else max(basis, need)
+
+    def decide(self, facts: LeanFacts, asked: Iterable[str] = ()) -> dict[str, ItemOutcome]:
+        """Every item's outcome in ITEMS order, without explanations; no standard needs a person."""
+        out: dict[str, ItemOutcome] = {}
+        for item, rule in self.basic:
+            out[item] = ITEM_OUTCOMES[rule(facts, None)]
+        if self.needs:
+            basis = s.recipient_basis(facts, out, None)  # the same for every item: decided once
+            for item, need in self.needs.items():
+                out[item] = ITEM_OUTCOMES[self._with_basis(item, basis, need(facts, None))]
+        if self.rest:
+            asked_set = frozenset(asked)
+            for item, other in self.rest:
+                out[item] = ITEM_OUTCOMES[other(facts, item in asked_set, None)]
+        return {item: out.get(item, _NEEDS) for item in ITEMS}
+
+    def explain(self, facts: HouseholdFacts, asked: Iterable[str] = ()) -> list[ItemResult]:
+        """Every item's result in ITEMS order: the same rules, each criterion explained."""
+        asked_set = frozenset(asked)
+        lean = facts.lean
+        out: dict[str, ItemOutcome] = {}
+        criteria: dict[str, tuple[CriterionResult, ...]] = {}
+        for item, rule in self.basic:
+            why = Why(facts)
+            out[item] = ITEM_OUTCOMES[rule(lean, why)]
+            criteria[item] = tuple(why.criteria)
+        for item, need in self.needs.items():
+            why = Why(facts)
+            basis = s.recipient_basis(lean, out, why)  # each item's report shows its basis
+            out[item] = ITEM_OUTCOMES[self._with_basis(item, basis, need(lean, why))]
+            criteria[item] = tuple(why.criteria)
+        for item, other in self.rest:
+            why = Why(facts)
+            out[item] = ITEM_OUTCOMES[other(lean, item in asked_set, why)]
+            criteria[item] = tuple(why.criteria)
+        return [
+            ItemResult(item, out[item], item in asked_set, criteria[item])
+            if item in out
+            else ItemResult(item, _NEEDS, item in asked_set, (no_standard(item),))
+            for item in ITEMS
+        ]
 
 
 def evaluate(
     facts: HouseholdFacts, standards: Mapping[str, Params], *, asked: Iterable[str] = ()
 ) -> list[ItemResult]:
-    """Run every item's rules; the three basic items first, since the others build on them."""
-    asked_set = set(asked)
-    criteria: dict[str, list[CriterionResult]] = {}
-    dibao_params = standards.get("dibao")
-    if dibao_params is not None:
-        criteria["dibao"] = assistance.dibao(facts, dibao_params)
-    for item, fn in (
-        ("low_income_edge", assistance.low_income_edge),
-        ("extreme_poverty", assistance.extreme_poverty),
-    ):
-        if item in standards:
-            criteria[item] = fn(facts, standards[item], dibao_params)
-    base = {
-        item: combine(criteria[item]) if item in criteria else ItemOutcome.NEEDS_PERSON
-        for item in ("dibao", "low_income_edge", "extreme_poverty")
-    }
-    for item, fn in _DEPENDENT.items():
-        if item in standards:
-            criteria[item] = fn(facts, standards[item], base)
-    if "temporary" in standards:
-        criteria["temporary"] = supplementary.temporary(
-            facts, standards["temporary"], "temporary" in asked_set
-        )
-    if "disaster" in standards:
-        criteria["disaster"] = supplementary.disaster(facts, standards["disaster"], "disaster" in asked_set)
-    results = []
-    for item in ITEMS:
-        crits = criteria.get(item) or [no_standard(item)]
-        results.append(
-            ItemResult(item, combine(crits, any_of=item in _ANY_OF), item in asked_set, tuple(crits))
-        )
-    return results
+    """Run every item's rules, explained, in ITEMS order (`Rules(standards).explain`)."""
+    return Rules(standards).explain(facts, asked)
 
 
 def policy_first(results: Iterable[ItemResult]) -> list[ItemResult]:

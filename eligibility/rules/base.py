@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from ..facts import Fact, HouseholdFacts, RecordRef, money
+from ..facts import Fact, HouseholdFacts, MemberFacts, RecordRef
 
 
 class Outcome(StrEnum):
@@ -134,28 +134,11 @@ class ItemResult:
         }
 
 
-_PASS, _FAIL, _UNKNOWN = Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN
-_ELIGIBLE, _NOT_ELIGIBLE, _NEEDS_PERSON = (
-    ItemOutcome.ELIGIBLE,
-    ItemOutcome.NOT_ELIGIBLE,
-    ItemOutcome.NEEDS_PERSON,
-)
-
-
-def combine(criteria: Sequence[CriterionResult], *, any_of: bool = False) -> ItemOutcome:
-    """All must pass (default), or one suffices (`any_of`). Unknown never becomes a fail."""
-    # The members are bound once above: looking an enum member up on its class costs more than
-    # the whole comparison, and this runs for every item of every household.
-    outcomes = {c.outcome for c in criteria}
-    if any_of:
-        if _PASS in outcomes:
-            return _ELIGIBLE
-        return _NEEDS_PERSON if _UNKNOWN in outcomes else _NOT_ELIGIBLE
-    if _FAIL in outcomes:
-        return _NOT_ELIGIBLE
-    if _UNKNOWN in outcomes or not outcomes:
-        return _NEEDS_PERSON
-    return _ELIGIBLE
+# A criterion's outcome as a small int, so that an all-of item is the max of its criteria and an
+# any-of item the min: the rules return these, and a bulk run combines them without enums.
+P, U, F = 0, 1, 2
+CRITERION_OUTCOMES = (Outcome.PASS, Outcome.UNKNOWN, Outcome.FAIL)
+ITEM_OUTCOMES = (ItemOutcome.ELIGIBLE, ItemOutcome.NEEDS_PERSON, ItemOutcome.NOT_ELIGIBLE)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -183,15 +166,44 @@ def i(params: Mapping[str, Any], key: str) -> int:
     return int(params[key])
 
 
-def unknown_from(
-    name: str, fact: Fact, threshold: str = "", unit: str = "", what: str = ""
-) -> CriterionResult:
-    """The criterion cannot be decided because the fact's data is missing or contradicts."""
-    problems = "；".join((*fact.conflict, *fact.missing))
-    lead = f"无法判断{what}：" if what else ""
-    return CriterionResult(
-        name, Outcome.UNKNOWN, "", threshold, unit, fact.sources, f"{lead}{problems}，需人工核实"
-    )
+class Why:
+    """Where each criterion attaches its explanation (value, threshold, records, reason) for a report.
+
+    A rule decides on the lean facts and, given a Why, says why from the explained facts of the
+    same computation; a bulk run passes None and skips the saying, never the deciding.
+    """
+
+    __slots__ = ("criteria", "facts")
+
+    def __init__(self, facts: HouseholdFacts) -> None:
+        self.facts = facts
+        self.criteria: list[CriterionResult] = []
+
+    def living(self) -> tuple[MemberFacts, ...]:
+        """The living members, in the order of LeanFacts.living."""
+        return self.facts.living_members()
+
+    def add(
+        self,
+        name: str,
+        code: int,
+        value: str,
+        threshold: str,
+        unit: str,
+        records: tuple[RecordRef, ...],
+        reason: str,
+    ) -> None:
+        self.criteria.append(
+            CriterionResult(name, CRITERION_OUTCOMES[code], value, threshold, unit, records, reason)
+        )
+
+    def unknown_from(
+        self, name: str, fact: Fact, threshold: str = "", unit: str = "", what: str = ""
+    ) -> None:
+        """The criterion cannot be decided because the fact's data is missing or contradicts."""
+        problems = "；".join((*fact.conflict, *fact.missing))
+        lead = f"无法判断{what}：" if what else ""
+        self.add(name, U, "", threshold, unit, fact.sources, f"{lead}{problems}，需人工核实")
 
 
 def no_standard(item: str) -> CriterionResult:
@@ -203,111 +215,4 @@ def no_standard(item: str) -> CriterionResult:
         "",
         (),
         f"本地区没有生效的{ITEM_LABELS[item]}标准，无法自动核对，需人工核实",
-    )
-
-
-def living_count(facts: HouseholdFacts) -> int:
-    value = facts.counted_members.value
-    return int(value) if isinstance(value, int) else 0
-
-
-def asset_criterion(facts: HouseholdFacts, limit_per_person: Decimal) -> CriterionResult:
-    fact = facts.financial_assets
-    n = living_count(facts)
-    threshold = money(limit_per_person)
-    if not facts.counted_members.known or n == 0:
-        return unknown_from("financial_assets", facts.counted_members, threshold, "元/人", "人均金融资产")
-    per_person = (fact.value / n).quantize(Decimal("0.01"))
-    if per_person <= limit_per_person:
-        return CriterionResult(
-            "financial_assets",
-            Outcome.PASS,
-            money(per_person),
-            threshold,
-            "元/人",
-            fact.sources,
-            f"家庭人均金融资产 {money(per_person)} 元，未超过 {threshold} 元",
-        )
-    return CriterionResult(
-        "financial_assets",
-        Outcome.FAIL,
-        money(per_person),
-        threshold,
-        "元/人",
-        fact.sources,
-        f"家庭人均金融资产 {money(per_person)} 元（存款、证券、理财合计 {money(fact.value)} 元），"
-        f"超过 {threshold} 元",
-    )
-
-
-def count_criterion(name: str, fact: Fact, limit: int, what: str, unit: str) -> CriterionResult:
-    count = int(fact.value)
-    if count <= limit:
-        said = f"家庭名下有{what} {count} {unit}" if count else f"家庭名下没有{what}"
-        return CriterionResult(
-            name,
-            Outcome.PASS,
-            str(count),
-            str(limit),
-            unit,
-            fact.sources,
-            f"{said}，未超过 {limit} {unit}的限制",
-        )
-    return CriterionResult(
-        name,
-        Outcome.FAIL,
-        str(count),
-        str(limit),
-        unit,
-        fact.sources,
-        f"家庭名下有{what} {count} {unit}，超过 {limit} {unit}的限制",
-    )
-
-
-def vehicle_criterion(facts: HouseholdFacts, limit: int) -> CriterionResult:
-    result = count_criterion("vehicles", facts.vehicles, limit, "机动车", "辆")
-    exempt = int(facts.exempt_vehicles.value)
-    if exempt:
-        note = f"（另有摩托车、残疾人专用车或农用车 {exempt} 辆，不计入）"
-        return CriterionResult(
-            result.name,
-            result.outcome,
-            result.value,
-            result.threshold,
-            result.unit,
-            result.records + facts.exempt_vehicles.sources,
-            result.reason + note,
-        )
-    return result
-
-
-def state_employee_criterion(facts: HouseholdFacts) -> CriterionResult:
-    fact = facts.state_employee
-    if int(fact.value) == 0:
-        return CriterionResult(
-            "state_employee", Outcome.PASS, "0", "0", "人", (), "家庭成员中没有财政供养人员"
-        )
-    return CriterionResult(
-        "state_employee",
-        Outcome.FAIL,
-        str(fact.value),
-        "0",
-        "人",
-        fact.sources,
-        f"家庭成员中有财政供养人员 {fact.value} 人",
-    )
-
-
-def members_criterion(facts: HouseholdFacts) -> CriterionResult:
-    fact = facts.counted_members
-    if not fact.known:
-        return unknown_from("members", fact, "", "人", "家庭人口")
-    return CriterionResult(
-        "members",
-        Outcome.PASS,
-        str(fact.value),
-        "",
-        "人",
-        fact.sources,
-        f"共同生活的家庭成员 {fact.value} 人，户籍记录齐全",
     )

@@ -38,16 +38,15 @@ from assist_center.models import Region
 from assist_center.pii import mask_name
 from assist_center.scopes import is_county_wide
 
-from ..facts import HouseholdFacts, MemberInput, compute_facts
+from ..facts import HouseholdFacts, LeanFacts, MemberInput, compute_facts, lean_facts
 from ..models import PoolRecord, Standard
-from ..outcome_facts import OutcomeFacts, outcome_facts
 from ..rules import (
     ITEM_LABELS,
     ITEMS,
     OUTCOME_LABELS,
     ItemOutcome,
-    OutcomeRules,
     ParamsError,
+    Rules,
     validate_params,
 )
 from ..standards import in_force_q
@@ -213,12 +212,12 @@ def facts_for(rosters: Iterable[Roster], *, as_of: dt.date) -> Iterator[tuple[Ro
         yield roster, compute_facts(roster.members, records, as_of=as_of)
 
 
-def outcome_facts_for(rosters: Iterable[Roster], *, as_of: dt.date) -> Iterator[tuple[Roster, OutcomeFacts]]:
-    """Each roster's outcome facts on `as_of` (what the outcome-only rules read); one query."""
+def lean_facts_for(rosters: Iterable[Roster], *, as_of: dt.date) -> Iterator[tuple[Roster, LeanFacts]]:
+    """Each roster's lean facts on `as_of` (what the rules decide on, unexplained); one query."""
     rosters = list(rosters)
     records = load_records((m.person_hash for r in rosters for m in r.members), as_of=as_of)
     for roster in rosters:
-        yield roster, outcome_facts(roster.members, records, as_of=as_of)
+        yield roster, lean_facts(roster.members, records, as_of=as_of)
 
 
 def enrolled_ids(*, township_ids: Sequence[int] | None = None) -> list[int]:
@@ -228,17 +227,17 @@ def enrolled_ids(*, township_ids: Sequence[int] | None = None) -> list[int]:
     return list(qs.order_by("pk").values_list("pk", flat=True))
 
 
-def enrolled_outcome_facts(
+def enrolled_lean_facts(
     *, as_of: dt.date, township_ids: Sequence[int] | None = None, chunk: int = CHUNK_HOUSEHOLDS
-) -> Iterator[tuple[Roster, OutcomeFacts]]:
-    """Every enrolled household's outcome facts, `chunk` households at a time (2 queries a chunk).
+) -> Iterator[tuple[Roster, LeanFacts]]:
+    """Every enrolled household's lean facts, `chunk` households at a time (2 queries a chunk).
 
-    Outcome facts, not the explained ones: the re-check and the what-if only count outcomes.
+    Lean facts, not the explained ones: the re-check and the what-if only count outcomes.
     """
     ids = enrolled_ids(township_ids=township_ids)
     for start in range(0, len(ids), chunk):
         rosters = load_rosters(ids[start : start + chunk])
-        yield from outcome_facts_for(rosters.values(), as_of=as_of)
+        yield from lean_facts_for(rosters.values(), as_of=as_of)
 
 
 def params_of(standards: Mapping[str, Standard], items: Iterable[str] | None = None) -> dict[str, Any]:
@@ -267,18 +266,18 @@ def recheck_enrolled(*, as_of: dt.date | None = None, chunk: int = CHUNK_HOUSEHO
     as_of = as_of or timezone.localdate()
     cache = StandardsCache(as_of)
     summary = RecheckSummary()
-    rules_by_township: dict[int, OutcomeRules] = {}
+    rules_by_township: dict[int, Rules] = {}
     # Households share a handful of outcome combinations: count those, then spread them per item.
     # Joined into one string, because hashing a tuple of enum members calls Enum.__hash__ for each.
     combinations: Counter[str] = Counter()
     with gc_paused():
-        for roster, facts in enrolled_outcome_facts(as_of=as_of, chunk=chunk):
+        for roster, facts in enrolled_lean_facts(as_of=as_of, chunk=chunk):
             rules = rules_by_township.get(roster.township_id)
             if rules is None:
-                rules = rules_by_township[roster.township_id] = OutcomeRules(
+                rules = rules_by_township[roster.township_id] = Rules(
                     params_of(cache.for_townships([roster.township_id])[roster.township_id])
                 )
-            # Outcomes only (rules.outcomes, proven equal to evaluate): the counts need no reasons.
+            # Outcomes only (the rules without their explanations): the counts need no reasons.
             combinations["|".join(rules.decide(facts).values())] += 1
     for outcomes, households in combinations.items():
         for item, outcome in zip(ITEMS, outcomes.split("|"), strict=True):
@@ -288,9 +287,9 @@ def recheck_enrolled(*, as_of: dt.date | None = None, chunk: int = CHUNK_HOUSEHO
     return summary
 
 
-def item_rules(params: Mapping[str, Any], item: str) -> OutcomeRules:
+def item_rules(params: Mapping[str, Any], item: str) -> Rules:
     """The rules one item's outcome depends on (the three basic items and itself), prepared once."""
-    return OutcomeRules({k: v for k, v in params.items() if k == item or k in BASE_ITEMS})
+    return Rules({k: v for k, v in params.items() if k == item or k in BASE_ITEMS})
 
 
 # --- what-if ---------------------------------------------------------------------------------
@@ -397,8 +396,8 @@ def whatif_run(
     )
     counts = {t: TownshipCount(t, names.get(t, "")) for t in townships}
     result = WhatIfResult(item, new_params, region.code, region.name, as_of)
-    old_by_township: dict[int, OutcomeRules] = {}
-    new_by_township: dict[int, OutcomeRules | None] = {}
+    old_by_township: dict[int, Rules] = {}
+    new_by_township: dict[int, Rules | None] = {}
     for t in townships:
         old = params_of(standards[t])
         old_by_township[t] = item_rules(old, item)
@@ -407,7 +406,7 @@ def whatif_run(
         applies = region.pk == t or current is None or current.region_id == region.pk
         new_by_township[t] = item_rules({**old, item: new_params}, item) if applies else None
     with gc_paused():
-        for roster, facts in enrolled_outcome_facts(as_of=as_of, township_ids=townships):
+        for roster, facts in enrolled_lean_facts(as_of=as_of, township_ids=townships):
             count = counts[roster.township_id]
             result.households += 1
             new = new_by_township[roster.township_id]

@@ -1,4 +1,10 @@
-"""outcome_facts computes from the records exactly what the outcome rules read of compute_facts (issue 4)."""
+"""The facts, explained and lean, and every decision, as the engine before issue 9 produced them.
+
+The engine then had two implementations of each fact and of each rule, kept equal by property
+tests; tests/eligibility/legacy is that engine, frozen. The one engine must give the same
+explained facts (every value, record and sentence), the same lean facts, and so the same
+reports and outcomes, on random records and on every demo household.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eligibility.facts import MemberInput, RecordRow, compute_facts
-from eligibility.outcome_facts import outcome_facts, project
-from eligibility.rules import DEMO_PARAMS, ITEMS, evaluate, evaluate_outcomes
+from eligibility.facts import MemberInput, RecordRow, compute_facts, lean_facts
+from eligibility.rules import DEMO_PARAMS, ITEMS, Rules, evaluate
+
+from .legacy import facts as old_facts
+from .legacy import outcome_facts as old_lean
+from .legacy import rules as old_rules
 
 AS_OF = dt.date(2026, 11, 30)
 DAY = dt.timedelta(days=1)
@@ -155,30 +164,43 @@ def household_st(draw: Any) -> tuple[dt.date, list[MemberInput], dict[str, list[
     return as_of, members, records
 
 
-def _explained(facts: Any, standards: Any) -> dict[str, Any]:
-    return {r.item: r.outcome for r in evaluate(facts, standards)}
+def assert_same_engine(
+    members: list[MemberInput],
+    records: dict[str, list[RecordRow]],
+    as_of: dt.date,
+    standards: Any,
+    asked: Any = (),
+) -> None:
+    """Explained facts, lean facts, the report and the bulk outcomes equal the frozen engine's.
+
+    The frozen engine reads its inputs by attribute, so it takes the same members and records.
+    """
+    old_members, old_records = members, records
+    old_full = old_facts.compute_facts(old_members, old_records, as_of=as_of)
+    full = compute_facts(members, records, as_of=as_of)
+    assert full.as_dict() == old_full.as_dict()
+    lean = lean_facts(members, records, as_of=as_of)
+    assert tuple(lean) == tuple(old_lean.outcome_facts(old_members, old_records, as_of=as_of))
+    assert full.lean == lean
+    report = [r.as_dict() for r in evaluate(full, standards, asked=asked)]
+    assert report == [r.as_dict() for r in old_rules.evaluate(old_full, standards, asked=asked)]
+    outcomes = Rules(standards).decide(lean, asked)
+    assert list(outcomes) == list(ITEMS)
+    assert outcomes == {r["item"]: r["outcome"] for r in report}
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(household_st())
-def test_outcome_facts_equal_the_explained_facts_for_any_records(household: Any) -> None:
+@given(household_st(), st.lists(st.sampled_from(ITEMS), unique=True, max_size=3))
+def test_facts_and_decisions_equal_the_frozen_engine_for_any_records(
+    household: Any, asked: list[str]
+) -> None:
     as_of, members, records = household
-    full = compute_facts(members, records, as_of=as_of)
-    lean = outcome_facts(members, records, as_of=as_of)
-    assert lean == project(full)
-    # And so the bulk re-check decides every item as the explained report does.
-    assert evaluate_outcomes(lean, DEMO_PARAMS) == _explained(full, DEMO_PARAMS)
+    assert_same_engine(members, records, as_of, DEMO_PARAMS, asked)
 
 
-def test_outcome_facts_equal_the_explained_facts_for_every_demo_household(demo_county: Any) -> None:
+def test_facts_and_decisions_equal_the_frozen_engine_for_every_demo_household(demo_county: Any) -> None:
     from applications.models import Household
-    from eligibility.services.whatif import (
-        StandardsCache,
-        load_records,
-        load_rosters,
-        outcome_facts_for,
-        params_of,
-    )
+    from eligibility.services.whatif import StandardsCache, load_records, load_rosters, params_of
 
     ids = list(Household.objects.order_by("pk").values_list("pk", flat=True))
     rosters = load_rosters(ids)
@@ -187,13 +209,12 @@ def test_outcome_facts_equal_the_explained_facts_for_every_demo_household(demo_c
         records = load_records((m.person_hash for r in rosters.values() for m in r.members), as_of=as_of)
         cache = StandardsCache(as_of)
         checked = 0
-        for roster, lean in outcome_facts_for(rosters.values(), as_of=as_of):
-            full = compute_facts(roster.members, records, as_of=as_of)
-            assert lean == project(full), roster.household_id
+        for roster in rosters.values():
             standards = params_of(cache.for_townships([roster.township_id])[roster.township_id])
-            outcomes = evaluate_outcomes(lean, standards)
-            assert list(outcomes) == list(ITEMS)
-            assert outcomes == _explained(full, standards), roster.household_id
+            for asked in ((), ITEMS):
+                assert_same_engine(roster.members, records, as_of, standards, asked)
+            lean = lean_facts(roster.members, records, as_of=as_of)
+            outcomes = Rules(standards).decide(lean)
             seen.update(
                 name
                 for name, hit in (

@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
+from assist_center.identity import age_on
+
 from .facts import (
     ASSET_CATEGORIES,
     CENT,
@@ -36,7 +38,6 @@ from .facts import (
     RecordLike,
     _date,
     _int,
-    age_on,
     dec,
 )
 
