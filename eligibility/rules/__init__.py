@@ -68,8 +68,9 @@ class _Property:
         self.vehicles, self.houses = i(p, "vehicle_limit"), i(p, "house_limit")
         self.businesses = i(p, "business_limit")
 
-    def codes(self, f: LeanFacts, why: Why | None) -> tuple[int, ...]:
-        return (
+    def code(self, f: LeanFacts, why: Why | None) -> int:
+        """The worst of the five criteria, each explained in this order."""
+        return max(
             a.assets(f, self.assets, why),
             a.vehicles(f, self.vehicles, why),
             a.housing(f, self.houses, why),
@@ -135,7 +136,7 @@ class Rules:
             def dibao(f: LeanFacts, why: Why | None) -> int:
                 members = a.members(f, why)
                 income = a.income_below(f, dibao_amount, "低保标准", why)
-                return max(members, income, *dibao_prop.codes(f, why))
+                return max(members, income, dibao_prop.code(f, why))
 
             basic.append(("dibao", dibao))
         if "low_income_edge" in items:
@@ -148,7 +149,7 @@ class Rules:
                     )
                 else:
                     income = a.edge_income(f, amount, self.edge_upper, self.edge_multiple, why)
-                return max(members, income, *self.edge_property.codes(f, why))
+                return max(members, income, self.edge_property.code(f, why))
 
             basic.append(("low_income_edge", edge))
         if "extreme_poverty" in items:
@@ -190,12 +191,9 @@ class Rules:
             rest.append(
                 ("disaster", lambda f, asked, why: s.disaster_record(f, self.disaster_days, asked, why))
             )
-        self.basic, self.needs, self.rest = basic, needs, rest
-
-    @staticmethod
-    def _with_basis(item: str, basis: int, need: int) -> int:
-        # medical: either basis suffices (a recipient, or spending-led poverty); the others need both.
-        return min(basis, need) if item == "medical" else max(basis, need)
+        self.basic, self.rest = basic, rest
+        # medical's bases are alternatives (a recipient, or spending-led poverty): one suffices.
+        self.needs = [(item, item == "medical", need) for item, need in needs.items()]
 
     def decide(self, facts: LeanFacts, asked: Iterable[str] = ()) -> dict[str, ItemOutcome]:
         """Every item's outcome in ITEMS order, without explanations; no standard needs a person."""
@@ -204,8 +202,9 @@ class Rules:
             out[item] = ITEM_OUTCOMES[rule(facts, None)]
         if self.needs:
             basis = s.recipient_basis(facts, out, None)  # the same for every item: decided once
-            for item, need in self.needs.items():
-                out[item] = ITEM_OUTCOMES[self._with_basis(item, basis, need(facts, None))]
+            for item, any_of, need in self.needs:
+                code = need(facts, None)
+                out[item] = ITEM_OUTCOMES[min(basis, code) if any_of else max(basis, code)]
         if self.rest:
             asked_set = frozenset(asked)
             for item, other in self.rest:
@@ -222,10 +221,11 @@ class Rules:
             why = Why(facts)
             out[item] = ITEM_OUTCOMES[rule(lean, why)]
             criteria[item] = tuple(why.criteria)
-        for item, need in self.needs.items():
+        for item, any_of, need in self.needs:
             why = Why(facts)
             basis = s.recipient_basis(lean, out, why)  # each item's report shows its basis
-            out[item] = ITEM_OUTCOMES[self._with_basis(item, basis, need(lean, why))]
+            code = need(lean, why)
+            out[item] = ITEM_OUTCOMES[min(basis, code) if any_of else max(basis, code)]
             criteria[item] = tuple(why.criteria)
         for item, other in self.rest:
             why = Why(facts)
