@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,6 @@ from assist_center.identity import InvalidIdNumber, make_id_number, parse_id_num
 from assist_center.models import SmsMessage
 from assist_center.sms import backends
 from assist_center.sms.services import sms_deliver
-from tests.conftest import clear_test_cache
 
 URL = "/api/v1/public/applications/"
 APPLICANT_PHONE = "13800138000"
@@ -90,14 +88,6 @@ def request_code(client: Client, phone: str = APPLICANT_PHONE, purpose: str = "a
     response = post_json(client, "/api/v1/public/otp/", {"phone": phone, "purpose": purpose}, **headers)
     assert response.status_code == 202, response.content
     return last_code(phone if phone.startswith("+") else "+86" + phone)
-
-
-@pytest.fixture(autouse=True)
-def _clear_rate_limits() -> Iterator[None]:
-    """Rate-limit counters live in this worker's own Redis database (db 8): start every test empty."""
-    clear_test_cache()
-    yield
-    clear_test_cache()
 
 
 def fields_of(response: Any) -> dict[str, str]:

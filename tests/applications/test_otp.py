@@ -17,8 +17,7 @@ from assist_center.models import SmsMessage
 from assist_center.pii import phone_index
 from assist_center.sms import backends
 
-from .test_intake_input import (  # noqa: F401 - the fixture is used by being imported
-    _clear_rate_limits,
+from .test_intake_input import (
     deliver_sms,
     last_code,
     post_json,

@@ -10,10 +10,9 @@ from django.test import Client
 from applications.models import Application, ApplicationMember, Authorisation, OtpChallenge
 from assist_center.models import SmsMessage
 
-from .test_intake_input import (  # noqa: F401 - the fixture is used by being imported
+from .test_intake_input import (
     APPLICANT_PHONE,
     URL,
-    _clear_rate_limits,
     post_json,
     request_code,
     valid_body,

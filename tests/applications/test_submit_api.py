@@ -20,10 +20,9 @@ from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, SmsMessage
 from assist_center.pii import id_number_index, phone_index
 
-from .test_intake_input import (  # noqa: F401 - the fixture is used by being imported
+from .test_intake_input import (
     APPLICANT_PHONE,
     URL,
-    _clear_rate_limits,
     child_birth,
     id_for,
     post_json,
