@@ -290,7 +290,8 @@ def _status(rec: RecordLike) -> str:
 
 
 def _active(rec: RecordLike) -> bool:
-    return _status(rec) not in ENDED_STATUSES
+    # _status inlined: a bulk run asks this of most records.
+    return str(rec.data.get("status", "")).strip() not in ENDED_STATUSES
 
 
 _MONEY: dict[Decimal, str] = {}
@@ -493,24 +494,28 @@ def _income(
     get = by_category.get
     if by_category.keys().isdisjoint(_INCOME_SOURCES):
         return (ZERO / 12).quantize(CENT), has_any, None  # a child, most elderly: nothing below
-    wage_recs = [r for r in get("wage", _NONE) if r.effective_date > window_start]
-    wage_total = ZERO
-    for r in wage_recs:
-        wage_total += _amount(r.data.get("amount")) or ZERO
-    tax_recs = [r for r in get("income_tax", _NONE) if r.effective_date > window_start]
-    tax_total = ZERO
-    for r in tax_recs:
-        tax_total += _amount(r.data.get("income")) or ZERO
-    state = [r for r in latest_each(recs) if _active(r)] if (recs := get("civil_servant")) else []
-    state_total = ZERO
-    for r in state:
-        state_total += _amount(r.data.get("monthly_salary")) or ZERO
+    wage_total = tax_total = state_total = ZERO
+    for r in get("wage", _NONE):
+        if r.effective_date > window_start:
+            wage_total += _amount(r.data.get("amount")) or ZERO
+    for r in get("income_tax", _NONE):
+        if r.effective_date > window_start:
+            tax_total += _amount(r.data.get("income")) or ZERO
+    state: Sequence[RecordLike] = _NONE
+    if recs := get("civil_servant"):
+        state = [r for r in latest_each(recs) if _active(r)]
+        for r in state:
+            state_total += _amount(r.data.get("monthly_salary")) or ZERO
     # Payroll, tax declaration and the state payroll describe the same earnings: take the largest
     # rather than adding them, so a wage is neither counted twice nor missed when one source lags.
     annual = max(wage_total, tax_total, state_total * 12)
     if sources is not None and annual > 0:
-        used = wage_recs if wage_total == annual else tax_recs if tax_total == annual else state
-        sources += used
+        # The records of the largest (the first of equals), every one of them in the window.
+        if wage_total == annual or tax_total == annual:
+            category = "wage" if wage_total == annual else "income_tax"
+            sources += [r for r in get(category, _NONE) if r.effective_date > window_start]
+        else:
+            sources += state
     for r in get("business_income", _NONE):
         if r.effective_date > window_start:
             annual += _amount(r.data.get("amount")) or ZERO
@@ -729,7 +734,9 @@ def _household(
         if household:
             if alive:
                 # Household registration: none in force is missing data, two numbers contradict.
-                hukou = [r for r in latest_each(get("hukou")) if _active(r)]
+                hukou = get("hukou") or _NONE
+                if len(hukou) != 1 or not _active(hukou[0]):  # one registration in force: the usual case
+                    hukou = [r for r in latest_each(hukou) if _active(r)]
                 if not hukou:
                     members_known = False
                     if x is not None and ref is not None:
