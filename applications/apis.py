@@ -1,19 +1,12 @@
 """The residents' public JSON API (design.md, "Public HTTP contract"): SMS codes, submission, status.
 
-The body is read and parsed here rather than by DRF's JSONParser: the size is checked before a
-byte is parsed, and a hostile body (deeply nested, undecodable, not an object) must give a 4xx in
-the error format, never a 500 (JSONParser lets RecursionError through).
+Bodies are read by assist_center.http.json_object, not DRF's JSONParser: the size is checked
+before a byte is parsed, and a hostile body (deeply nested, undecodable, not an object) gives a
+4xx in the error format, never a 500.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
-from axes.helpers import get_client_ip_address
-from django.core.exceptions import RequestDataTooBig
-from django.http import UnreadablePostError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
@@ -22,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assist_center.api import PublicAPIView
-from assist_center.errors import ApplicationError
+from assist_center.errors import ApplicationError, field_error
+from assist_center.http import MAX_SMALL_BYTES, client_ip, idempotency_key, json_object, refuse_unknown_keys
 
 from .intake import parse_application_input
 from .models import Application, Channel, NeedItem, OtpPurpose
@@ -36,72 +30,12 @@ from .services.submission import (
 
 # An application with 10 members and 6 supporters, every text at its maximum, is about 20 KB.
 MAX_APPLICATION_BYTES = 64 * 1024
-MAX_SMALL_BYTES = 4 * 1024
-MAX_IDEMPOTENCY_KEY = 128
-
-TOO_LARGE = _("The request is too large.")
-NOT_JSON = _("The request body is not valid JSON.")
-NOT_OBJECT = _("The request body must be a JSON object.")
 
 
 @extend_schema_serializer(component_name="PublicError")
 class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     extra = serializers.DictField(help_text='{"fields": {"dotted.path": "message"}} for bad input')
-
-
-def _json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    """The body as a JSON object, or ApplicationError (413 too large, 400 malformed)."""
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise ApplicationError(NOT_JSON) from None
-        if length > max_bytes:
-            raise ApplicationError(TOO_LARGE, status=413)
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        raise ApplicationError(TOO_LARGE, status=413) from None
-    except (UnreadablePostError, OSError):
-        raise ApplicationError(NOT_JSON) from None
-    # Checked again: a chunked request declares no length.
-    if len(body) > max_bytes:
-        raise ApplicationError(TOO_LARGE, status=413)
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        raise ApplicationError(NOT_JSON) from None
-    if not isinstance(data, dict):
-        raise ApplicationError(NOT_OBJECT)
-    return data
-
-
-def _refuse_unknown_keys(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = [k for k in data if k not in allowed]
-    if unknown:
-        fields = {
-            k.encode("utf-8", "backslashreplace").decode()[:40]: str(_("Unknown field."))
-            for k in unknown[:20]
-        }
-        raise ApplicationError(_("Unknown field."), {"fields": fields})
-
-
-def _ip(request: Request) -> str | None:
-    # The same client-IP rules (proxy count, header order) as the staff login lockout.
-    return get_client_ip_address(request._request) or None
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    # Printable ASCII only: the key is stored, logged and compared byte for byte.
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY or any(not ("!" <= c <= "~") for c in key):
-        message = _("The Idempotency-Key header must be 1 to 128 printable ASCII characters.")
-        raise ApplicationError(message, {"fields": {"Idempotency-Key": str(message)}})
-    return key
 
 
 class OtpSendApi(PublicAPIView):
@@ -130,9 +64,9 @@ class OtpSendApi(PublicAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = _json_object(request, max_bytes=MAX_SMALL_BYTES)
-        _refuse_unknown_keys(data, frozenset({"phone", "purpose"}))
-        otp_service.otp_send(phone=data.get("phone"), purpose=data.get("purpose"), ip=_ip(request))  # type: ignore[arg-type]
+        data = json_object(request, max_bytes=MAX_SMALL_BYTES)
+        refuse_unknown_keys(data, frozenset({"phone", "purpose"}))
+        otp_service.otp_send(phone=data.get("phone"), purpose=data.get("purpose"), ip=client_ip(request))  # type: ignore[arg-type]
         body = {
             "message": str(_("The code has been sent.")),
             "expires_in": otp_service.OTP_MINUTES * 60,
@@ -218,8 +152,8 @@ class ApplicationSubmitApi(PublicAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        body = _json_object(request, max_bytes=MAX_APPLICATION_BYTES)
-        key = _idempotency_key(request)
+        body = json_object(request, max_bytes=MAX_APPLICATION_BYTES)
+        key = idempotency_key(request)
         otp = body.pop("otp", None)
         otp_error = None if otp is None or isinstance(otp, str) else str(_("Must be text."))
         try:
@@ -229,9 +163,9 @@ class ApplicationSubmitApi(PublicAPIView):
                 exc.extra.setdefault("fields", {})["otp"] = otp_error
             raise
         if otp_error:
-            raise ApplicationError(otp_error, {"fields": {"otp": otp_error}})
+            raise field_error("otp", otp_error)
         application = application_submit(
-            data=data, channel=Channel.SELF, actor=None, otp=otp, ip=_ip(request), idempotency_key=key
+            data=data, channel=Channel.SELF, actor=None, otp=otp, ip=client_ip(request), idempotency_key=key
         )
         out = {
             "receipt_code": application.receipt_code,
@@ -266,10 +200,10 @@ class ApplicationStatusApi(PublicAPIView):
         responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
     )
     def post(self, request: Request, receipt_code: str) -> Response:
-        data = _json_object(request, max_bytes=MAX_SMALL_BYTES)
-        _refuse_unknown_keys(data, frozenset({"phone", "otp"}))
+        data = json_object(request, max_bytes=MAX_SMALL_BYTES)
+        refuse_unknown_keys(data, frozenset({"phone", "otp"}))
         application = application_status_lookup(
-            receipt_code=receipt_code, phone=data.get("phone"), otp=data.get("otp"), ip=_ip(request)
+            receipt_code=receipt_code, phone=data.get("phone"), otp=data.get("otp"), ip=client_ip(request)
         )
         signed, required = authorisation_counts(application)
         out = {

@@ -26,40 +26,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assist_center.api import ScopedAPIView
-from assist_center.errors import ApplicationError
+from assist_center.http import client_ip, idempotency_key, json_object, validated
+from assist_center.identity import age_on
 from assist_center.permissions import may_move_application
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
 
 from . import selectors
-from .apis import (
-    MAX_APPLICATION_BYTES,
-    ApplicationSubmitApi,
-    ErrorSerializer,
-    _idempotency_key,
-    _ip,
-    _json_object,
-)
+from .apis import MAX_APPLICATION_BYTES, ApplicationSubmitApi, ErrorSerializer
 from .intake import parse_application_input
 from .models import Application, ApplicationMember, Channel, NeedItem
 from .services.staff import application_member_reveal
 from .services.submission import application_submit, family_url
 from .services.transitions import application_transition
 from .views.on_behalf import can_submit_on_behalf
-
-
-def _strict(serializer: serializers.Serializer, data: Any) -> None:
-    """Refuse keys the endpoint does not know, like the public API (a typo must not pass silently)."""
-    if isinstance(data, dict):
-        unknown = [str(k)[:40] for k in data if k not in serializer.fields]
-        if unknown:
-            message = _("Unknown field.")
-            raise ApplicationError(message, {"fields": dict.fromkeys(unknown[:20], str(message))})
-
-
-def _age(birth: Any) -> int:
-    today = timezone.localdate()
-    return today.year - birth.year - int((today.month, today.day) < (birth.month, birth.day))
 
 
 @extend_schema_serializer(component_name="StaffAuthorisation")
@@ -178,7 +158,7 @@ class ApplicationDetailApi(ScopedAPIView):
             authorisation = serializers.SerializerMethodField()
 
             def get_age(self, member: ApplicationMember) -> int:
-                return _age(member.birth_date)
+                return age_on(member.birth_date, timezone.localdate())
 
             def get_id_number(self, member: ApplicationMember) -> str:
                 return mask_id_number(member.id_number)
@@ -260,14 +240,14 @@ class ApplicationOnBehalfApi(ScopedAPIView):
     def post(self, request: Request) -> Response:
         if not can_submit_on_behalf(request.user):
             raise PermissionDenied
-        body = _json_object(request, max_bytes=MAX_APPLICATION_BYTES)
-        key = _idempotency_key(request)
+        body = json_object(request, max_bytes=MAX_APPLICATION_BYTES)
+        key = idempotency_key(request)
         application = application_submit(
             data=parse_application_input(body),
             channel=Channel.ON_BEHALF,
             actor=request.user,
             otp=None,
-            ip=_ip(request),
+            ip=client_ip(request),
             # Keys are per assistant: another account's key never replays someone else's answer.
             idempotency_key=f"on-behalf:{request.user.pk}:{key}" if key else None,
         )
@@ -298,14 +278,9 @@ class _ApplicationTransitionApi(ScopedAPIView):
         application = selectors.application_get(user=request.user, application_id=application_id)
         if not may_move_application(request.user):
             raise PermissionDenied
-        serializer = self.InputSerializer(data=request.data)
-        _strict(serializer, request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(self.InputSerializer, request.data)
         application = application_transition(
-            application_id=application.pk,
-            to=self.to,
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
+            application_id=application.pk, to=self.to, actor=request.user, reason=data["reason"]
         )
         return Response(self.OutputSerializer(application).data)
 
@@ -369,13 +344,8 @@ class ApplicationMemberRevealApi(ScopedAPIView):
         member = selectors.application_member_get(
             user=request.user, application_id=application_id, member_id=member_id
         )
-        serializer = self.InputSerializer(data=request.data)
-        _strict(serializer, request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(self.InputSerializer, request.data)
         value = application_member_reveal(
-            actor=request.user,
-            member_id=member.pk,
-            field=serializer.validated_data["field"],
-            reason=serializer.validated_data["reason"],
+            actor=request.user, member_id=member.pk, field=data["field"], reason=data["reason"]
         )
         return Response(self.OutputSerializer({"value": value}).data)

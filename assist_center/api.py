@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
+from .http import LimitedJSONParser
 from .scopes import is_scoped_staff
 
 
@@ -94,6 +95,9 @@ class ScopedAPIView(APIView):
             return is_scoped_staff(request.user)
 
     permission_classes = [IsScopedStaff]
+    # JSON only, with the size, depth and finite-number limits of the public API (issue 17):
+    # DRF's JSONParser lets a deeply nested body through as a RecursionError, a 500.
+    parser_classes = [LimitedJSONParser]
 
     def check_permissions(self, request: Request) -> None:
         user = request.user

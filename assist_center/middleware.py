@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
+import structlog
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django_structlog import signals as structlog_signals
+
+from .http import client_ip
+
+
+def _log_client_ip(request: HttpRequest, **kwargs: Any) -> None:
+    # django-structlog binds the address ipware guesses from X-Forwarded-For (the left-most, which
+    # the client writes); the request log must name the same client as the lockout and the limits.
+    structlog.contextvars.bind_contextvars(ip=client_ip(request))
+
+
+# Connected here because Django imports the middleware before the first request is logged.
+structlog_signals.bind_extra_request_metadata.connect(_log_client_ip, dispatch_uid="assist_center.client_ip")
 
 
 class NoStoreMiddleware:

@@ -4,13 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+from .admin.site import AssistAdminSite, AssistOTPAdminSite
 
-if settings.STAFF_REQUIRE_2FA:
-    # MLPS 2.0: two-factor login for staff. The admin login form then asks for the TOTP code
-    # (accounts are enrolled with `manage.py totp_enroll USERNAME`).
-    from django_otp.admin import OTPAdminSite
-
-    admin.site.__class__ = OTPAdminSite
+# MLPS 2.0: two-factor login for staff. The admin login form then asks for the TOTP code
+# (accounts are enrolled with `manage.py totp_enroll USERNAME`). Both classes drop the unscoped
+# "view on site" shortcut (assist_center/admin/site.py).
+admin.site.__class__ = AssistOTPAdminSite if settings.STAFF_REQUIRE_2FA else AssistAdminSite
 
 admin.site.site_header = settings.COUNTY_NAME + "联合帮扶中心"
 admin.site.site_title = settings.COUNTY_NAME + "联合帮扶中心"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -17,26 +16,11 @@ from rest_framework.response import Response
 
 from assist_center.api import ScopedAPIView
 from assist_center.errors import ApplicationError
+from assist_center.http import check_types, validated
 
 from . import selectors
 from .models import Colour, Referral, ReferralOutcome
 from .services import actions, cases
-
-
-def _strict(serializer: serializers.Serializer, data: Any) -> None:
-    """Refuse keys the endpoint does not know: a typo must not pass silently."""
-    if isinstance(data, dict):
-        unknown = [str(k)[:40] for k in data if k not in serializer.fields]
-        if unknown:
-            message = _("Unknown field.")
-            raise ApplicationError(message, {"fields": dict.fromkeys(unknown[:20], str(message))})
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    _strict(serializer, data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 @extend_schema_serializer(component_name="ReferralDepartment")
@@ -182,7 +166,7 @@ class ReferralRequestInfoApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         actions.referral_request_info(actor=request.user, referral_id=referral_id, question=data["question"])
         return _done(referral_id, request.user)
 
@@ -198,7 +182,7 @@ class ReferralAnswerInfoApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         actions.referral_answer_info(actor=request.user, referral_id=referral_id, answer=data["answer"])
         return _done(referral_id, request.user)
 
@@ -215,7 +199,7 @@ class ReferralReturnApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         actions.referral_return(
             actor=request.user, referral_id=referral_id, reason_code=data["reason_code"], note=data["note"]
         )
@@ -246,15 +230,11 @@ class ReferralCompleteApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         outcomes = []
         for n, raw in enumerate(data["outcomes"]):
             item = self.OutcomeSerializer(data=raw)
-            unknown = [str(k)[:40] for k in raw if k not in item.fields]
-            if unknown:
-                raise ApplicationError(
-                    _("Unknown field."), {"fields": {f"outcomes.{n}.{unknown[0]}": str(_("Unknown field."))}}
-                )
+            check_types(item, raw, prefix=f"outcomes.{n}.")
             if not item.is_valid():
                 field, errors = next(iter(item.errors.items()))
                 message = " ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
@@ -276,7 +256,7 @@ class ReferralReassignApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         new = cases.referral_reassign(
             actor=request.user,
             referral_id=referral_id,
@@ -298,7 +278,7 @@ class ReferralExtendApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         cases.referral_extend(
             actor=request.user, referral_id=referral_id, days=data["days"], reason=data["reason"]
         )
@@ -316,7 +296,7 @@ class ReferralCancelApi(ScopedAPIView):
     )
     def post(self, request: Request, referral_id: int) -> Response:
         selectors.referral_get(user=request.user, referral_id=referral_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         cases.referral_cancel(actor=request.user, referral_id=referral_id, reason=data["reason"])
         return _done(referral_id, request.user)
 
@@ -340,7 +320,7 @@ class CaseReferralAddApi(ScopedAPIView):
     )
     def post(self, request: Request, case_id: int) -> Response:
         selectors.case_get(user=request.user, case_id=case_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         referral = cases.referral_add(
             actor=request.user,
             case_id=case_id,

@@ -196,7 +196,6 @@ PUBLIC: dict[str, str] = {
     "admin:password_change": "changes the signed-in user's own password",
     "admin:password_change_done": "confirmation page of the above",
     "admin:jsi18n": "the admin's JavaScript translation catalogue",
-    "admin:view_on_site": "redirects to a model's get_absolute_url, whose view applies its own scope",
     "home": "the public front page: links to the county's application form and the staff login",
     # Intake (issue 3): the residents' login-free front door.
     "apply": (

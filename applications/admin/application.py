@@ -38,8 +38,8 @@ from .common import (
     PII_FIELDS,
     REVEAL_LABELS,
     REVEAL_TEMPLATE,
+    MaskedColumns,
     RevealForm,
-    _MaskedColumns,
 )
 
 # --- applications ----------------------------------------------------------------------------
@@ -52,12 +52,6 @@ TRANSITION_LABELS = {
     Application.Status.REJECTED: _("Reject the application"),
 }
 APPLICATION_TEMPLATES = "admin/applications/application"
-
-
-def _member_age(member: ApplicationMember) -> int:
-    today = timezone.localdate()
-    born = member.birth_date
-    return today.year - born.year - int((today.month, today.day) < (born.month, born.day))
 
 
 def _authorisation_of(member: ApplicationMember) -> Authorisation | None:
@@ -133,7 +127,7 @@ class IdNumberSearchFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=selectors.id_index_application_ids(index))
 
 
-class ApplicationMemberInline(_MaskedColumns, ScopedInlineMixin, admin.TabularInline):
+class ApplicationMemberInline(MaskedColumns, ScopedInlineMixin, admin.TabularInline):
     """The persons named in an application: read-only, ID numbers and phones masked."""
 
     model = ApplicationMember
@@ -168,10 +162,6 @@ class ApplicationMemberInline(_MaskedColumns, ScopedInlineMixin, admin.TabularIn
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
-
-    @admin.display(description=_("age"))
-    def age(self, obj: ApplicationMember) -> int:
-        return _member_age(obj)
 
     @admin.display(description=_("authorisation"))
     def authorisation_status(self, obj: ApplicationMember) -> str:

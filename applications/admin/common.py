@@ -1,4 +1,9 @@
-"""Masked columns and the reveal form, shared by the person and application admins."""
+"""Masked columns and the reveal form, shared by the person and application admins.
+
+The birth date is part of the ID number (digits 7 to 14): beside the masked number it would give
+the whole number back to anyone who knows the county's region code. These pages show the age;
+the full date is seen only through the audited reveal of the ID number (security.md, issue 17).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assist_center.identity import age_on
 from assist_center.permissions import CENTRE_ROLES
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
@@ -27,7 +34,9 @@ def masked_phone(obj: Person) -> str:
     return mask_phone(obj.phone) if obj.phone else "-"
 
 
-class _MaskedColumns:
+class MaskedColumns:
+    """Columns for a person (Person or ApplicationMember): masked ID number and phone, and the age."""
+
     @admin.display(description=_("ID number"))
     def masked_id_number(self, obj: Person) -> str:
         return masked_id_number(obj)
@@ -35,6 +44,10 @@ class _MaskedColumns:
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Person) -> str:
         return masked_phone(obj)
+
+    @admin.display(description=_("age"))
+    def age(self, obj: Any) -> int | str:
+        return age_on(obj.birth_date, timezone.localdate()) if obj.birth_date else "-"
 
 
 # The audited reveal page (applications.admin): shows the value once, after a reason.

@@ -33,18 +33,18 @@ from .common import (
     PII_FIELDS,
     REVEAL_LABELS,
     REVEAL_TEMPLATE,
+    MaskedColumns,
     RevealForm,
-    _MaskedColumns,
 )
 
 # --- households ------------------------------------------------------------------------------
 
 
-class PersonInline(_MaskedColumns, ScopedInlineMixin, admin.TabularInline):
+class PersonInline(MaskedColumns, ScopedInlineMixin, admin.TabularInline):
     """Members of a household, read-only and masked; a member is edited on its own page."""
 
     model = Person
-    fields = ("name", "relation", "birth_date", "masked_id_number", "masked_phone")
+    fields = ("name", "relation", "age", "masked_id_number", "masked_phone")
     readonly_fields = fields
     exclude = PII_FIELDS
     extra = 0
@@ -112,7 +112,7 @@ class HouseholdAdmin(ScopedModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(_MaskedColumns, ScopedModelAdmin):
+class PersonAdmin(MaskedColumns, ScopedModelAdmin):
     viewer_roles = REGIONAL_ROLES
     editor_roles = EDITOR_ROLES
     # Persons enter through the application form, which validates the ID number and consents.
@@ -126,15 +126,17 @@ class PersonAdmin(_MaskedColumns, ScopedModelAdmin):
         "household",
         "name",
         "sex",
-        "birth_date",
+        "age",
         "relation",
         "document_type",
         "masked_id_number",
         "masked_phone",
         "reveal_link",
     )
-    readonly_fields = ("household", "document_type", "masked_id_number", "masked_phone", "reveal_link")
-    exclude = PII_FIELDS
+    # The birth date is not edited here: it comes from the ID number, and shown in full beside the
+    # mask it would rebuild the number (see .common).
+    readonly_fields = ("household", "document_type", "age", "masked_id_number", "masked_phone", "reveal_link")
+    exclude = (*PII_FIELDS, "birth_date")
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.scope_person_qs(qs, request.user)

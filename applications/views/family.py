@@ -7,10 +7,10 @@ the code and the signature drawn with signature_pad. Who was identified is kept 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,10 +24,12 @@ from applications.models import Application, ApplicationMember
 from applications.services import family as family_service
 from assist_center import pii
 from assist_center.errors import ApplicationError, ConflictError
+from assist_center.http import client_ip
 from assist_center.phones import mask_phone, normalise_mobile
 from assist_center.pii import mask_name
 
 SESSION_KEY = "family_signer"
+FAMILY_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Step 2 must follow step 1 within this time; the SMS code itself lives 10 minutes.
 STEP_TWO_SECONDS = 30 * 60
 
@@ -60,10 +62,6 @@ class SignForm(forms.Form):
     signature = forms.CharField(
         required=False, max_length=family_service.MAX_DATA_URL_LENGTH + 64, widget=forms.HiddenInput
     )
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return get_client_ip_address(request)
 
 
 def _signer(request: HttpRequest, token: str) -> dict[str, Any] | None:
@@ -131,6 +129,9 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def family(request: HttpRequest, token: str) -> HttpResponse:
     """The family signing page of one application."""
+    if not FAMILY_TOKEN.fullmatch(token):
+        # A token is URL-safe base64; anything else (a NUL byte PostgreSQL refuses) is no family.
+        return _not_found(request)
     try:
         application = family_service.family_application_get(token=token)
     except Http404:
@@ -154,7 +155,7 @@ def _identify(request: HttpRequest, application: Application) -> HttpResponse:
     form = IdentifyForm(request.POST)
     if not form.is_valid():
         return _page(request, application, identify_form=form, status=400)
-    ip = _ip(request)
+    ip = client_ip(request)
     try:
         member = family_service.family_member_identify(
             token=token,
@@ -196,7 +197,7 @@ def _resend(request: HttpRequest, application: Application) -> HttpResponse:
             token=token,
             member_id=int(signer["member_id"]),
             phone=pii.decrypt(signer["phone"]),
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except ApplicationError as exc:
         return _page(request, application, error=str(exc.message), status=exc.status)
@@ -229,7 +230,7 @@ def _sign(request: HttpRequest, application: Application) -> HttpResponse:
             phone=pii.decrypt(signer["phone"]),
             otp=form.cleaned_data["code"],
             png=png,
-            ip=_ip(request),
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except ConflictError as exc:

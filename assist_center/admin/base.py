@@ -15,6 +15,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest
@@ -41,7 +44,28 @@ def user_has_role(request: HttpRequest, roles: tuple[Role, ...]) -> bool:
     return bool(user.is_active and (user.is_superuser or role_of(user) in roles))
 
 
-class CountyWideAdmin(admin.ModelAdmin):
+class SafeChangelistMixin:
+    """Bad filter values in a changelist's query string are ignored, never a 500 (issue 17).
+
+    Django turns most of them into IncorrectLookupParameters (a redirect to the unfiltered list,
+    `?e=1`), but not those that fail only when the query runs: a NUL byte (PostgreSQL text cannot
+    hold one) or a year outside 1-9999 (Python's date). The changelist counts its rows while it is
+    built, so those errors surface here and take the same way out.
+    """
+
+    # No model has a page of its own outside the admin, and the shortcut view is gone (site.py).
+    view_on_site = False
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            raise IncorrectLookupParameters
+        try:
+            return super().get_changelist_instance(request)  # type: ignore[misc]
+        except (ValueError, OverflowError, DataError, DjangoValidationError) as exc:
+            raise IncorrectLookupParameters from exc
+
+
+class CountyWideAdmin(SafeChangelistMixin, admin.ModelAdmin):
     """County-wide configuration (calendar, SMS, outbox): the coordinator's; nobody else sees it."""
 
     viewer_roles: tuple[Role, ...] = (Role.COORDINATOR,)
@@ -76,7 +100,7 @@ class CountyWideAdmin(admin.ModelAdmin):
 _SCOPED_FOR = "_scoped_admin_checked_for"
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+class ScopedModelAdmin(SafeChangelistMixin, admin.ModelAdmin):
     """A ModelAdmin whose every read and write is limited to the user's scope.
 
     Subclasses set the roles and, if the model has no scope registered in assist_center.scopes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -197,8 +198,21 @@ AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# One client address for the lockout, the rate limits and the audit trail (assist_center.http).
+AXES_CLIENT_IP_CALLABLE = "assist_center.http.client_ip"
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; empty: REMOTE_ADDR
+# only, since any client can send the header (issue 17).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 127.0.0.1, 172.16.0.0/12)."
+        ) from None
+if "PROXY_COUNT" in env.ENVIRON:
+    # A count trusted whatever REMOTE_ADDR sent it; silently ignoring it would change who is who.
+    raise ImproperlyConfigured("PROXY_COUNT is replaced by TRUSTED_PROXIES (see docs/configuration.md).")
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_AGE = 12 * 60 * 60

@@ -377,7 +377,8 @@ def test_a_body_over_the_django_limit_is_still_a_clean_413(db: Any) -> None:
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("raw", ["{", "not json", "", '{"a": 1,}', "\xff\xfe", "[" * 20000 + "]" * 20000])
+# Deeply nested bodies: tests/core/test_hostile_input.py.
+@pytest.mark.parametrize("raw", ["{", "not json", "", '{"a": 1,}', "\xff\xfe"])
 def test_malformed_json_is_a_400(db: Any, raw: str) -> None:
     response = Client().post(URL, data=raw.encode("latin-1"), content_type="application/json")
     assert response.status_code == 400
