@@ -46,9 +46,29 @@ _STANDARD_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None
 }
 
 
+# SHA-256 digests (archived forms' hashes in the audit trail) are 64 lowercase hex characters: one
+# in a few dozen holds an 18-digit run that reads like an ID number. A whole digest is not personal
+# data, and a digest with `[ID]` in it can no longer prove the file it names, so digests are left as
+# they are; digits next to a capital or a non-hex letter are still read as an ID.
+_HEX_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{64}(?![0-9A-Za-z])")
+
+
+def _redact_plain(text: str) -> str:
+    return _PHONE.sub(PHONE_MASK, _ID.sub(ID_MASK, text))
+
+
 def redact(text: str) -> str:
     """Return text with every ID-number- and phone-shaped run replaced by a placeholder."""
-    return _PHONE.sub(PHONE_MASK, _ID.sub(ID_MASK, text))
+    if len(text) < 64 or not _HEX_DIGEST.search(text):
+        return _redact_plain(text)
+    parts: list[str] = []
+    end = 0
+    for digest in _HEX_DIGEST.finditer(text):
+        parts.append(_redact_plain(text[end : digest.start()]))
+        parts.append(digest.group())
+        end = digest.end()
+    parts.append(_redact_plain(text[end:]))
+    return "".join(parts)
 
 
 def redact_for_logs(text: str) -> str:

@@ -81,6 +81,19 @@ def test_ordinary_numbers_are_kept(value: str) -> None:
     assert redact(f"value {value} ok") == f"value {value} ok"
 
 
+def test_a_sha256_digest_with_an_id_shaped_run_is_kept_whole() -> None:
+    # The archived form's hash in the audit trail: with `[ID]` in it, it no longer proves the file.
+    digest = "c73024f2a" + ID + "e0be" + "0" * 33
+    assert len(digest) == 64
+    assert redact(f"form_sha256={digest}") == f"form_sha256={digest}"
+    assert redact(f"{digest} {ID} {MOBILE}") == f"{digest} {ID_MASK} {PHONE_MASK}"
+
+
+def test_an_id_inside_a_longer_hex_or_capitalised_run_is_still_redacted() -> None:
+    assert ID not in redact("a" * 30 + ID + "b" * 30)  # 78 characters: not a digest
+    assert ID not in redact("ID" + ID + "abcdef" * 8)
+
+
 # --- the logging filter -----------------------------------------------------------------------
 
 
