@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from assist_center.api import ScopedAPIView
 from assist_center.http import client_ip, idempotency_key, json_object, validated
 from assist_center.identity import age_on
-from assist_center.permissions import may_move_application
+from assist_center.permissions import may_move_application, may_submit_on_behalf
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
 
@@ -39,7 +39,6 @@ from .models import Application, ApplicationMember, Channel, NeedItem
 from .services.staff import application_member_reveal
 from .services.submission import application_submit, family_url
 from .services.transitions import application_transition
-from .views.on_behalf import can_submit_on_behalf
 
 
 @extend_schema_serializer(component_name="StaffAuthorisation")
@@ -238,7 +237,7 @@ class ApplicationOnBehalfApi(ScopedAPIView):
         responses={201: OutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 413: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
-        if not can_submit_on_behalf(request.user):
+        if not may_submit_on_behalf(request.user):
             raise PermissionDenied
         body = json_object(request, max_bytes=MAX_APPLICATION_BYTES)
         key = idempotency_key(request)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedModelAdmin, user_has_role
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Region
-from assist_center.permissions import may_download_form
+from assist_center.permissions import may_download_form, may_submit_on_behalf
 from assist_center.pii import id_number_index
 from assist_center.qr import qr_svg
 from assist_center.scopes import can_reveal_pii
@@ -32,7 +32,7 @@ from ..assist_codes import family_url
 from ..models import Application, ApplicationMember, Authorisation, NeedItem
 from ..pdf import application_form_response
 from ..services.staff import application_form_download, application_member_reveal
-from ..views.on_behalf import can_submit_on_behalf, on_behalf_page
+from ..views.on_behalf import on_behalf_page
 from .common import (
     EDITOR_ROLES,
     PII_FIELDS,
@@ -409,7 +409,7 @@ class ApplicationAdmin(ScopedModelAdmin):
         context = {
             "on_behalf_url": (
                 reverse("admin:applications_application_on_behalf")
-                if can_submit_on_behalf(request.user)
+                if may_submit_on_behalf(request.user)
                 else None
             ),
             "search_url": reverse("admin:applications_application_search"),

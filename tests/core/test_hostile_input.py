@@ -235,6 +235,29 @@ def test_a_body_that_is_not_an_object_is_refused(
         assert response.json()["message"] == "请求内容必须是一个 JSON 对象。"
 
 
+@pytest.mark.parametrize("value", ["\x00", "王\x00", "99999", "-1", "9" * 30, "𠈌", "1e999"])
+def test_hostile_list_parameters_of_the_staff_api_are_a_400_or_ignored(
+    personas: Any, cases: Cases, login: Any, value: str
+) -> None:
+    client = login(personas.coordinator)
+    lists = {
+        reverse("api-applications"): [
+            "status",
+            "township",
+            "channel",
+            "need",
+            "possible_duplicate",
+            "q",
+            "page",
+        ],
+        reverse("api-referrals"): ["status", "colour", "department", "page"],
+    }
+    for url, params in lists.items():
+        for param in params:
+            response = client.get(url, {param: value})
+            assert response.status_code in (200, 400, 404), (url, param, value)
+
+
 # --- fuzz: no staff body gives a 500 ----------------------------------------------------------
 
 staff_keys = st.sampled_from(
