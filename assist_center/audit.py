@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.functional import Promise
 
+from .actors import AuditActor
 from .models import AuditEvent, Department, Region
 from .phones import mask_phone
 from .pii import mask_id_number
@@ -74,7 +75,7 @@ def _clean_item(key: str, value: Any) -> Any:
     return redact_value(_mask_by_key(key, value))
 
 
-def _actor(actor: Any) -> tuple[Any, str]:
+def _actor(actor: AuditActor) -> tuple[Any, str]:
     """(user or None, label): a user account, or a label such as "system" / "resident"."""
     if actor is None:
         return None, SYSTEM
@@ -100,7 +101,7 @@ def _request_id() -> str:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: AuditActor,
     action: str,
     subject: Model | tuple[str, str],
     old: Mapping[str, Any] | None = None,

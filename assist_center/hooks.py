@@ -21,7 +21,9 @@ Handler = Callable[..., Any]
 KNOWN_HOOKS: frozenset[str] = frozenset(
     {
         # eligibility.services.decisions.application_decide_complete, after the move to "decided":
-        # kwargs application_id (int), actor (user). referrals opens the case.
+        # kwargs decided (eligibility.services.decisions.DecidedApplication: the locked
+        # application, its approved items, the report's results), actor (user). referrals opens
+        # the case.
         "application_decided",
     }
 )

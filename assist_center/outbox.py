@@ -30,6 +30,8 @@ from assist_center.celery import app as celery_app
 from assist_center.models import OutboxMessage
 from assist_center.redaction import redact
 
+from .actors import Actor
+
 logger = logging.getLogger(__name__)
 
 JsonScalar = str | int | float | bool | None
@@ -249,7 +251,7 @@ def purge_sent(*, older_than: timedelta = KEEP_SENT, limit: int = 5000) -> int:
     return deleted
 
 
-def outbox_resend(*, message_ids: Iterable[int], actor: Any) -> int:
+def outbox_resend(*, message_ids: Iterable[int], actor: Actor) -> int:
     """Mark rows pending again and publish them now (an operator's "re-send"); return how many were sent.
 
     Also for rows already sent: a Redis restart without persistence loses queued tasks that the

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from .actors import Actor
 from .audit import audit_record, diff
 from .errors import ApplicationError
 from .models import Department, Region, Role, StaffProfile
@@ -18,7 +19,7 @@ REVEAL_REASON_MIN_LENGTH = 4
 REVEALABLE_FIELDS = ("id_number", "phone")
 
 
-def person_reveal(*, actor: Any, person_id: int, field: Literal["id_number", "phone"], reason: str) -> str:
+def person_reveal(*, actor: Actor, person_id: int, field: Literal["id_number", "phone"], reason: str) -> str:
     """Return a person's full ID number or phone and record who saw it and why.
 
     Out of the actor's scope: Http404 (as if missing). In scope but the role may not reveal:
@@ -79,7 +80,7 @@ def staff_scope_errors(*, role: str, region: Region | None, department: Departme
 
 def staff_profile_assign(
     *,
-    actor: Any,
+    actor: Actor,
     user: Any,
     role: str,
     region: Region | None = None,

@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assist_center.actors import AuditActor, account_of
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, field_error
 from assist_center.models import Region
@@ -74,7 +75,7 @@ def latest_version(item: str, region: Region) -> Standard | None:
 
 def standard_publish(
     *,
-    actor: Any,
+    actor: AuditActor,
     item: str,
     region: Region,
     effective_from: dt.date,
@@ -116,7 +117,7 @@ def standard_publish(
             version=number,
             params=clean,
             note=note,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=account_of(actor),
         )
         if latest is not None and (latest.effective_to is None or latest.effective_to > effective_from):
             latest.effective_to = effective_from
@@ -139,7 +140,7 @@ def standard_publish(
 
 
 def standard_amend(
-    *, actor: Any, standard_id: int, params: dict[str, Any], note: str, today: dt.date | None = None
+    *, actor: AuditActor, standard_id: int, params: dict[str, Any], note: str, today: dt.date | None = None
 ) -> Standard:
     """Correct a version that has not started yet; one in force (or past) is refused."""
     today = today or timezone.localdate()

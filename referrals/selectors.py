@@ -192,7 +192,8 @@ class DepartmentStats:
     average_working_days: float | None = None
 
 
-def _period(year: int, month: int | None) -> tuple[dt.date, dt.date]:
+def period_bounds(year: int, month: int | None) -> tuple[dt.date, dt.date]:
+    """[start, end) of a year, or of one month of it, for the statistics."""
     if month is None:
         return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     start = dt.date(year, month, 1)
@@ -203,7 +204,7 @@ def _period(year: int, month: int | None) -> tuple[dt.date, dt.date]:
 def department_stats(*, user: Any, year: int, month: int | None = None) -> list[DepartmentStats]:
     """Per department: open and overdue now; completed, on time and average working days to
     complete within the period (a year, or a month of it). Scoped like the referrals."""
-    start, end = _period(year, month)
+    start, end = period_bounds(year, month)
     tz = timezone.get_current_timezone()
     start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     end_at = dt.datetime.combine(end, dt.time.min, tzinfo=tz)
@@ -250,7 +251,7 @@ class CaseStats:
 def case_stats(*, user: Any, year: int, month: int | None = None) -> CaseStats:
     """Cases closed in the period: how many, average working days from submission to closure, and
     how many within the county's 2-working-day figure; plus the cases open now."""
-    start, end = _period(year, month)
+    start, end = period_bounds(year, month)
     tz = timezone.get_current_timezone()
     qs = scope_cases(Case.objects.all(), user)
     closed = list(

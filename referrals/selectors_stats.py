@@ -13,7 +13,7 @@ from django.db.models import Aggregate, FloatField, QuerySet
 from django.utils import timezone
 
 from .models import Case
-from .selectors import _period, scope_cases
+from .selectors import period_bounds, scope_cases
 
 
 class Median(Aggregate):
@@ -25,7 +25,7 @@ class Median(Aggregate):
 
 
 def _closed_in(user: Any, year: int, month: int | None) -> QuerySet[Case]:
-    start, end = _period(year, month)
+    start, end = period_bounds(year, month)
     tz = timezone.get_current_timezone()
     return scope_cases(Case.objects.all(), user).filter(
         status=Case.Status.CLOSED,

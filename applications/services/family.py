@@ -32,13 +32,14 @@ from applications.models import Application, ApplicationMember, Authorisation, O
 from applications.services.otp import otp_consume, otp_send, otp_verify
 from applications.services.transitions import application_transition
 from assist_center import outbox
+from assist_center.actors import Actor, AuditActor
 from assist_center.audit import RESIDENT, audit_record
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.identity import normalise_id_number
-from assist_center.models import Role
+from assist_center.permissions import may_upload_paper
 from assist_center.phones import InvalidPhone, normalise_mobile
 from assist_center.pii import id_number_index, mask_name, phone_index
-from assist_center.scopes import is_county_wide, role_of, scope_households
+from assist_center.scopes import scope_households
 
 logger = logging.getLogger(__name__)
 
@@ -389,7 +390,7 @@ def authorisation_sign(
 
 
 def authorisation_upload_paper(
-    *, actor: Any, member_id: int, upload: UploadedFile, ip: str | None = None
+    *, actor: Actor, member_id: int, upload: UploadedFile, ip: str | None = None
 ) -> Authorisation:
     """Store the scan of a member's signed paper form, uploaded by the township assistant.
 
@@ -427,11 +428,6 @@ def authorisation_upload_paper(
     return auth
 
 
-def may_upload_paper(user: Any) -> bool:
-    """Township assistants (within their scope) and the coordinator handle paper authorisations."""
-    return is_county_wide(user) or role_of(user) == Role.TOWNSHIP_ASSISTANT
-
-
 def members_in_scope(*, user: Any) -> Any:
     """Application members of applications in the user's township or village."""
     qs = ApplicationMember.objects.select_related("application", "application__village")
@@ -440,7 +436,7 @@ def members_in_scope(*, user: Any) -> Any:
     )
 
 
-def _member_in_scope(*, actor: Any, member_id: int) -> ApplicationMember:
+def _member_in_scope(*, actor: Actor, member_id: int) -> ApplicationMember:
     member = members_in_scope(user=actor).filter(pk=member_id, must_authorise=True).first()
     if member is None:
         raise Http404
@@ -499,7 +495,7 @@ def _authorisation_create(
     return auth
 
 
-def _complete_if_all_signed(*, application: Application, actor: Any) -> bool:
+def _complete_if_all_signed(*, application: Application, actor: AuditActor) -> bool:
     """Authorise the application once every required authorisation is in; True if it happened now.
 
     The caller holds the application's row lock, so two last signatures arriving together

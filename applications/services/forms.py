@@ -8,17 +8,17 @@ so the archive service never overwrites; replacing it is a separate, deliberate 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError
-from assist_center.models import Role
-from assist_center.scopes import get_in_scope_or_404, is_county_wide, role_of
+from assist_center.permissions import may_regenerate_form
+from assist_center.scopes import get_in_scope_or_404
 
 from ..models import Application
 from ..pdf import application_form_pdf
@@ -34,7 +34,6 @@ FORM_STATUSES = frozenset(
 )
 # Withdrawn or rejected after authorisation: the authorisations exist, the record is still due.
 _CLOSED_STATUSES = frozenset({Application.Status.WITHDRAWN, Application.Status.REJECTED})
-REGENERATE_ROLES = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
 REASON_MIN_LENGTH = 4
 
 
@@ -88,7 +87,7 @@ def application_form_archive(*, application_id: int) -> None:
         )
 
 
-def application_form_regenerate(*, actor: Any, application_id: int, reason: str) -> Application:
+def application_form_regenerate(*, actor: Actor, application_id: int, reason: str) -> Application:
     """Replace the archived form with a new rendering, recording the old and new SHA-256 and why.
 
     For a corrected record (a template fix, a re-signed authorisation). Out of scope: Http404; a
@@ -103,7 +102,7 @@ def application_form_regenerate(*, actor: Any, application_id: int, reason: str)
             actor,
             pk=application_id,
         )
-        if not (is_county_wide(actor) or role_of(actor) in REGENERATE_ROLES):
+        if not may_regenerate_form(actor):
             raise PermissionDenied
         reason = (reason or "").strip()
         if len(reason) < REASON_MIN_LENGTH:

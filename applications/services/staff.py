@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
-from assist_center.models import Role
-from assist_center.scopes import can_reveal_pii, get_in_scope_or_404, is_county_wide, role_of
+from assist_center.permissions import may_download_form
+from assist_center.scopes import can_reveal_pii, get_in_scope_or_404
 from assist_center.services import REVEAL_REASON_MIN_LENGTH, REVEALABLE_FIELDS
 
 from ..models import Application, ApplicationMember
 
-# The archived form carries names, addresses, needs and every signature (ID numbers and phones are
-# masked in it): only the people who handle cases may download it, each download recorded like a reveal.
-FORM_DOWNLOAD_ROLES = (Role.COORDINATOR, Role.TOWNSHIP_ASSISTANT)
-
 
 def application_member_reveal(
-    *, actor: Any, member_id: int, field: Literal["id_number", "phone"], reason: str
+    *, actor: Actor, member_id: int, field: Literal["id_number", "phone"], reason: str
 ) -> str:
     """Return a member's full ID number or phone and record who saw it and why.
 
@@ -58,11 +55,7 @@ def application_member_reveal(
     return value
 
 
-def can_download_form(user: Any) -> bool:
-    return is_county_wide(user) or role_of(user) in FORM_DOWNLOAD_ROLES
-
-
-def application_form_download(*, actor: Any, application_id: int) -> Application:
+def application_form_download(*, actor: Actor, application_id: int) -> Application:
     """The application with its archived form loaded, after an audit event; Http404 out of scope or absent.
 
     A role that may see the application but does not handle cases (a village cadre): PermissionDenied.
@@ -71,7 +64,7 @@ def application_form_download(*, actor: Any, application_id: int) -> Application
         application = get_in_scope_or_404(
             Application.objects.select_related("village"), actor, pk=application_id
         )
-        if not can_download_form(actor):
+        if not may_download_form(actor):
             raise PermissionDenied
         if not application.form_pdf:
             raise Http404

@@ -23,14 +23,16 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assist_center.actors import Actor, account_of
 from assist_center.audit import RESIDENT, audit_record
 from assist_center.errors import ApplicationError
 from assist_center.identity import parse_id_number
-from assist_center.models import Region, Role
+from assist_center.models import Region
+from assist_center.permissions import may_submit_on_behalf
 from assist_center.phones import normalise_mobile
 from assist_center.pii import blind_index, id_number_index, phone_index
 from assist_center.redaction import redact
-from assist_center.scopes import region_in_scope, role_of
+from assist_center.scopes import region_in_scope
 from assist_center.sms.services import sms_queue
 
 from ..intake import CONSENT_VERSION, ApplicationInput, PersonInput
@@ -81,7 +83,7 @@ def _family_token() -> str:
             return token
 
 
-def _request_hash(*, data: ApplicationInput, channel: str, actor: Any | None, otp: str | None) -> str:
+def _request_hash(*, data: ApplicationInput, channel: str, actor: Actor | None, otp: str | None) -> str:
     """A keyed hash (HMAC-SHA256) of the canonical request: the body holds ID numbers, so a plain
     SHA-256 of it would be a dictionary attack away from them."""
     actor_pk = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
@@ -123,7 +125,7 @@ def _application_of(record: IdempotencyRecord) -> Application | None:
     return Application.objects.filter(pk=application_id).first()
 
 
-def _check_channel(*, data: ApplicationInput, channel: str, actor: Any | None, otp: str | None) -> None:
+def _check_channel(*, data: ApplicationInput, channel: str, actor: Actor | None, otp: str | None) -> None:
     if channel == Channel.SELF:
         errors: dict[str, str] = {}
         if not data.applicant.phone:
@@ -141,11 +143,11 @@ def _check_channel(*, data: ApplicationInput, channel: str, actor: Any | None, o
     if channel != Channel.ON_BEHALF:
         raise ApplicationError(_("Unknown channel."))
     # 代办 (on behalf): only a township assistant, only for villages of their own township.
-    if role_of(actor) != Role.TOWNSHIP_ASSISTANT:
+    if not may_submit_on_behalf(actor):
         raise PermissionDenied
 
 
-def _regions(data: ApplicationInput, *, channel: str, actor: Any | None) -> tuple[Region, Region]:
+def _regions(data: ApplicationInput, *, channel: str, actor: Actor | None) -> tuple[Region, Region]:
     code_region = Region.objects.filter(code=data.region_code).first()
     village = Region.objects.filter(code=data.village_code, level=Region.Level.VILLAGE).first()
     if code_region is None or village is None or village.township_id is None:
@@ -177,7 +179,7 @@ def application_submit(
     *,
     data: ApplicationInput,
     channel: str,
-    actor: Any | None,
+    actor: Actor | None,
     otp: str | None,
     ip: str | None,
     idempotency_key: str | None = None,
@@ -266,7 +268,7 @@ def application_submit(
 
 
 def _create(
-    *, data: ApplicationInput, channel: str, actor: Any | None, code_region: Region, village: Region
+    *, data: ApplicationInput, channel: str, actor: Actor | None, code_region: Region, village: Region
 ) -> Application:
     hashes = [id_number_index(p.id_number) for p in data.people()]
     # Another open application naming any of these people: staff check it; the resident is not told.
@@ -278,7 +280,7 @@ def _create(
         family_token=_unique(_family_token, "family_token"),
         status=Application.Status.SUBMITTED,
         channel=channel,
-        submitted_by=actor if channel == Channel.ON_BEHALF else None,
+        submitted_by=account_of(actor) if channel == Channel.ON_BEHALF else None,
         code_region=code_region,
         village=village,
         township_id=int(village.township_id or 0),  # _regions refuses a village without one

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assist_center.actors import AuditActor
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError
 
@@ -51,7 +52,7 @@ def _clean_reason(reason: Any, to: str) -> str:
 
 
 def application_transition(
-    *, application_id: int, to: str, actor: Any | None, reason: str = ""
+    *, application_id: int, to: str, actor: AuditActor, reason: str = ""
 ) -> Application:
     """Move an application to status `to` and write an `application.status` audit event.
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assist_center.errors import ApplicationError
 from assist_center.models import Region, Role
+from assist_center.permissions import may_submit_on_behalf
 from assist_center.scopes import profile_of, role_of
 
 from ..forms import ApplyForm, ApplyPage, MemberFormSet, RowFormSet, SupporterFormSet, with_more_rows
@@ -52,7 +53,7 @@ STAFF_HELP = {
 def can_submit_on_behalf(user: Any) -> bool:
     """Township assistants only, as application_submit insists (issue 3: "a township assistant
     submits ... only for villages in the assistant's township"); everyone else gets 403."""
-    return role_of(user) == Role.TOWNSHIP_ASSISTANT
+    return may_submit_on_behalf(user)
 
 
 def region_for(user: Any) -> Region | None:

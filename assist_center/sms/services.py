@@ -23,6 +23,7 @@ from assist_center.phones import normalise_mobile
 from assist_center.pii import phone_index
 from assist_center.redaction import redact
 
+from ..actors import Actor
 from .backends import OutboundSms, PermanentSmsError, TemporarySmsError, get_backend
 from .templates import validate_params
 
@@ -188,7 +189,7 @@ def sms_retry_due(*, limit: int = 500) -> int:
     return count
 
 
-def sms_retry_failed(*, sms_ids: Iterable[int], actor: Any) -> int:
+def sms_retry_failed(*, sms_ids: Iterable[int], actor: Actor) -> int:
     """Give failed messages fresh attempts and send them now (an operator's action); return how many."""
     now = timezone.now()
     count = 0

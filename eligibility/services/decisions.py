@@ -6,6 +6,7 @@ system writes a rejection by itself, and a rejection always carries the person's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
 from assist_center import hooks
+from assist_center.actors import Actor, staff_account
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError, field_error
 
@@ -44,7 +46,34 @@ def latest_decisions(application_id: int) -> dict[str, ItemDecision]:
 
 def approved_items(application_id: int) -> list[str]:
     """What the referrals issue turns into department referrals."""
-    return sorted(item for item, d in latest_decisions(application_id).items() if d.decision == D.APPROVE)
+    return _approved(latest_decisions(application_id))
+
+
+def _approved(decisions: dict[str, ItemDecision]) -> list[str]:
+    return sorted(item for item, d in decisions.items() if d.decision == D.APPROVE)
+
+
+@dataclass(frozen=True)
+class DecidedApplication:
+    """What the "application_decided" hook carries: everything a layer above needs of the decision.
+
+    `application` is the row the decision locked and moved to "decided", in the caller's open
+    transaction; `report_results` are the results of the report the items were decided on.
+    """
+
+    application: Application
+    approved_items: tuple[str, ...]
+    report_results: tuple[dict[str, Any], ...]
+
+
+def decided_application(application: Application) -> DecidedApplication:
+    """The decision of an application already decided (for a caller outside the hook: a retry)."""
+    report = latest_report(application.pk)
+    return DecidedApplication(
+        application=application,
+        approved_items=tuple(approved_items(application.pk)),
+        report_results=tuple(report.results) if report is not None else (),
+    )
 
 
 def items_to_decide(application: Application, report: VerificationReport) -> list[str]:
@@ -55,7 +84,7 @@ def items_to_decide(application: Application, report: VerificationReport) -> lis
 
 
 def item_decide(
-    *, actor: Any, application_id: int, item: str, decision: str, reason: str = ""
+    *, actor: Actor, application_id: int, item: str, decision: str, reason: str = ""
 ) -> ItemDecision:
     """Record a person's decision on one item: approve, reject (with a reason) or ask for a home visit."""
     application_for_staff(actor=actor, application_id=application_id)
@@ -93,7 +122,7 @@ def item_decide(
             item=item,
             decision=decision,
             reason=reason,
-            decided_by=actor,
+            decided_by=staff_account(actor),
         )
         audit_record(
             actor=actor,
@@ -107,7 +136,7 @@ def item_decide(
     return made
 
 
-def application_decide_complete(*, actor: Any, application_id: int) -> Application:
+def application_decide_complete(*, actor: Actor, application_id: int) -> Application:
     """Close the review: every asked-for or eligible item has a final decision (approve or reject).
 
     A home visit is not final: the item stays open until someone approves or rejects it.
@@ -141,6 +170,15 @@ def application_decide_complete(*, actor: Any, application_id: int) -> Applicati
             )
         decided = application_transition(application_id=application_id, to=S.DECIDED, actor=actor)
         # Layers above (referrals) open the one-thing case in this same transaction (design.md:
-        # a function registered at start-up, never a signal).
-        hooks.call("application_decided", application_id=application_id, actor=actor)
+        # a function registered at start-up, never a signal). The payload is what they need, so
+        # they neither call back into eligibility nor re-read the locked application.
+        hooks.call(
+            "application_decided",
+            decided=DecidedApplication(
+                application=decided,
+                approved_items=tuple(_approved(decisions)),
+                report_results=tuple(report.results),
+            ),
+            actor=actor,
+        )
         return decided

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.intake import parse_application_input
 from applications.models import Application, Channel, Person
 from applications.services.submission import application_submit
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.permissions import may_handle_monitoring, may_submit_on_behalf
@@ -218,7 +219,7 @@ def _save_leads(signals: list[tuple[str, Signal]], places: dict[str, _Place]) ->
 # --- handling a lead ---------------------------------------------------------------------------
 
 
-def _lead_for_staff(actor: Any, lead_id: int) -> DiscoveryLead:
+def _lead_for_staff(actor: Actor, lead_id: int) -> DiscoveryLead:
     lead = get_in_scope_or_404(
         DiscoveryLead.objects.select_related("person__household__village"), actor, pk=lead_id
     )
@@ -227,7 +228,7 @@ def _lead_for_staff(actor: Any, lead_id: int) -> DiscoveryLead:
     return lead
 
 
-def lead_dismiss(*, actor: Any, lead_id: int, reason: str) -> DiscoveryLead:
+def lead_dismiss(*, actor: Actor, lead_id: int, reason: str) -> DiscoveryLead:
     """Close an open lead as not needing outreach; the reason is required and audited."""
     lead = _lead_for_staff(actor, lead_id)
     reason = (reason or "").strip()
@@ -328,7 +329,7 @@ def _application_body(lead: DiscoveryLead) -> dict[str, Any]:
     }
 
 
-def lead_convert(*, actor: Any, lead_id: int) -> Application:
+def lead_convert(*, actor: Actor, lead_id: int) -> Application:
     """Turn an open lead into an on-behalf application of the person's household, in one step.
 
     Only the township assistant of the household's township may (security.md: 代办 is theirs);

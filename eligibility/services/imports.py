@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assist_center.actors import AuditActor, account_of
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
 from assist_center.outbox import enqueue
@@ -76,7 +77,7 @@ def _store_upload(job: ImportJob, data: bytes | IO[bytes]) -> int:
 
 
 def pool_import_start(
-    *, actor: Any, category: str, file_name: str, data: bytes | IO[bytes], encoding: str = ""
+    *, actor: AuditActor, category: str, file_name: str, data: bytes | IO[bytes], encoding: str = ""
 ) -> ImportJob:
     """Store an uploaded file as a queued job and queue its run (after commit, through the outbox)."""
     _category_or_error(category)
@@ -91,7 +92,7 @@ def pool_import_start(
         job = ImportJob.objects.create(
             category=category,
             file_name=file_name[:200],
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=account_of(actor),
         )
         job.total_bytes = _store_upload(job, data)
         if job.total_bytes == 0:
@@ -110,7 +111,7 @@ def pool_import_start(
 
 
 def pool_import_file(
-    *, actor: Any, category: str, path: Path, encoding: str = "", progress: ProgressFn | None = None
+    *, actor: AuditActor, category: str, path: Path, encoding: str = "", progress: ProgressFn | None = None
 ) -> ImportJob:
     """Import a server-side file synchronously (manage.py import_pool): the file is read from disk."""
     _category_or_error(category)
@@ -119,7 +120,7 @@ def pool_import_file(
             category=category,
             file_name=path.name[:200],
             total_bytes=path.stat().st_size,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=account_of(actor),
         )
         audit_record(
             actor=actor,
@@ -130,7 +131,7 @@ def pool_import_file(
     return pool_import_run(job_id=job.pk, path=path, encoding=encoding, progress=progress)
 
 
-def pool_import_requeue(*, actor: Any, job_id: int) -> bool:
+def pool_import_requeue(*, actor: AuditActor, job_id: int) -> bool:
     """Queue a job stuck running past STALE_AFTER again; False otherwise.
 
     A failed job has no upload left (it is cleared on failure), so it cannot be re-queued: the file

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Person
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError, field_error
 from assist_center.permissions import may_handle_monitoring
@@ -217,7 +218,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def warning_resolve(
     *,
-    actor: Any,
+    actor: Actor,
     warning_id: int,
     resolution: str,
     note: str,

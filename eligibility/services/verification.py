@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, ApplicationMember
+from assist_center.actors import Actor, AuditActor, account_of
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError
 from assist_center.permissions import may_run_verification
@@ -62,7 +63,7 @@ def _standard_rows(standards: dict[str, Standard]) -> list[dict[str, Any]]:
     ]
 
 
-def application_for_staff(*, actor: Any, application_id: int) -> Application:
+def application_for_staff(*, actor: Actor, application_id: int) -> Application:
     """The application if the actor may act on it: 404 out of scope, 403 for a role that may only look."""
     application = get_in_scope_or_404(
         Application.objects.select_related("township", "village"), actor, pk=application_id
@@ -72,7 +73,7 @@ def application_for_staff(*, actor: Any, application_id: int) -> Application:
     return application
 
 
-def _move(application: Application, to: str, actor: Any) -> None:
+def _move(application: Application, to: str, actor: AuditActor) -> None:
     """Move the status through intake's one transition function (which writes the audit event)."""
     from applications.services.transitions import application_transition
 
@@ -80,7 +81,9 @@ def _move(application: Application, to: str, actor: Any) -> None:
     application.status = to
 
 
-def application_verify_run(*, application_id: int, trigger: str, actor: Any = None) -> VerificationReport:
+def application_verify_run(
+    *, application_id: int, trigger: str, actor: Actor | None = None
+) -> VerificationReport:
     """Check one application against every item's standard in force today; save and return the report.
 
     trigger "authorised": the automatic run; a second call returns the first report unchanged.
@@ -88,6 +91,8 @@ def application_verify_run(*, application_id: int, trigger: str, actor: Any = No
     """
     started = time.perf_counter()
     if trigger == Trigger.MANUAL:
+        if actor is None:  # a manual run is a person's; the system never asks for one
+            raise PermissionDenied
         application_for_staff(actor=actor, application_id=application_id)
     with transaction.atomic():
         # The row lock serialises two workers that received the same task (broker redelivery).
@@ -136,7 +141,7 @@ def application_verify_run(*, application_id: int, trigger: str, actor: Any = No
         report = VerificationReport.objects.create(
             application=application,
             trigger=trigger,
-            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            requested_by=account_of(actor),
             as_of=as_of,
             input_hash=digest,
             standards=standard_rows,

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Household, Person
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, field_error
 from assist_center.models import Region
@@ -353,7 +354,7 @@ def _county() -> Region:
 
 def whatif_run(
     *,
-    actor: Any,
+    actor: Actor,
     item: str,
     params: Mapping[str, Any],
     region: Region | None = None,
@@ -465,7 +466,7 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_LEADS) else text
 
 
-def whatif_csv(*, actor: Any, result: WhatIfResult) -> HttpResponse:
+def whatif_csv(*, actor: Actor, result: WhatIfResult) -> HttpResponse:
     """The result as CSV (UTF-8 with BOM, which Excel needs for Chinese); the download is audited."""
     if not is_county_wide(actor):
         raise PermissionDenied

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -33,6 +33,10 @@ from ..colours import colour_for
 from ..models import Case, DeadlineRule, OutsidePolicyNeed, Referral
 from ..permissions import referral_status_allows, require_referral_role
 from .actions import case_close_if_finished, record_colour_change
+
+if TYPE_CHECKING:
+    # Imported where used at run time: eligibility's services are loaded after referrals' ready().
+    from eligibility.services.decisions import DecidedApplication
 
 S = Referral.Status
 
@@ -143,14 +147,6 @@ def schedule(referral: Referral, *, today: dt.date, start: dt.date, days: int) -
     referral.colour = colour_for(allotted=days, due_date=dl.due, today=today)
 
 
-def _applicant(application: Application) -> ApplicationMember | None:
-    return (
-        ApplicationMember.objects.filter(application=application, role=ApplicationMember.Role.APPLICANT)
-        .order_by("position")
-        .first()
-    )
-
-
 def _clean(value: Any) -> Any:
     """Belt and braces: nothing shaped like an ID number or a phone reaches a brief."""
     if isinstance(value, str):
@@ -224,16 +220,14 @@ def _brief_for(
 
     application = case.application
     report = latest_report(application.pk)
-    applicant = _applicant(application)
+    applicant_name, household_size = _household(application)
     return build_brief(
         application=application,
         department=department,
         items=items,
         report_results=list(report.results) if report is not None else [],
-        applicant_name=applicant.name if applicant else "",
-        household_size=ApplicationMember.objects.filter(application=application)
-        .exclude(role=ApplicationMember.Role.SUPPORTER)
-        .count(),
+        applicant_name=applicant_name,
+        household_size=household_size,
         title=title,
         note=note,
     )
@@ -245,12 +239,12 @@ def _brief_for(
 def case_open_from_decisions(*, actor: Actor, application_id: int) -> Case:
     """Turn a decided application's approved items into one case with one referral per department.
 
-    Idempotent: an application that already has its case gets it back unchanged. Runs inside the
-    caller's transaction when called from the decision (assist_center.hooks "application_decided").
+    Idempotent: an application that already has its case gets it back unchanged. The decision
+    itself opens the case through the "application_decided" hook (`on_application_decided`);
+    this entry is for a caller outside it (a retry), and reads the decision once.
     """
-    from eligibility.services.decisions import approved_items, latest_report
+    from eligibility.services.decisions import decided_application
 
-    today = timezone.localdate()
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))
@@ -267,9 +261,41 @@ def case_open_from_decisions(*, actor: Actor, application_id: int) -> Case:
                 % {"status": application.get_status_display()},
                 {"status": application.status},
             )
-        items = approved_items(application.pk)
-        if not items:
-            raise ApplicationError(_("No item was approved: there is nothing to refer."))
+        return _case_open(actor=actor, decided=decided_application(application))
+
+
+def on_application_decided(*, decided: DecidedApplication, actor: Actor) -> Case | None:
+    """The "application_decided" hook: open the case when something was approved.
+
+    Runs inside the decision's transaction, which holds the application's row lock.
+    """
+    if not decided.approved_items:
+        return None
+    existing = Case.objects.filter(application=decided.application).first()
+    if existing is not None:
+        return existing
+    return _case_open(actor=actor, decided=decided)
+
+
+def _household(application: Application) -> tuple[str, int]:
+    """The applicant's name and the household's size (supporters are not in it), in one query."""
+    rows = list(
+        ApplicationMember.objects.filter(application=application)
+        .order_by("position", "pk")
+        .values_list("role", "name")
+    )
+    applicant = next((name for role, name in rows if role == ApplicationMember.Role.APPLICANT), "")
+    return applicant, sum(1 for role, _name in rows if role != ApplicationMember.Role.SUPPORTER)
+
+
+def _case_open(*, actor: Actor, decided: DecidedApplication) -> Case:
+    """Open the case of a decided application whose row the caller has locked."""
+    today = timezone.localdate()
+    application = decided.application
+    items = list(decided.approved_items)
+    if not items:
+        raise ApplicationError(_("No item was approved: there is nothing to refer."))
+    with transaction.atomic():
         by_department: dict[str, list[str]] = {}
         for item in items:
             by_department.setdefault(ITEM_DEPARTMENT[item], []).append(item)
@@ -280,14 +306,8 @@ def case_open_from_decisions(*, actor: Actor, application_id: int) -> Case:
                 _("These departments are not set up: %(codes)s.") % {"codes": "、".join(missing)},
                 {"departments": missing},
             )
-        report = latest_report(application.pk)
-        results = list(report.results) if report is not None else []
-        applicant = _applicant(application)
-        household_size = (
-            ApplicationMember.objects.filter(application=application)
-            .exclude(role=ApplicationMember.Role.SUPPORTER)
-            .count()
-        )
+        results = list(decided.report_results)
+        applicant_name, household_size = _household(application)
         case = Case.objects.create(
             application=application, township=application.township, village=application.village
         )
@@ -304,7 +324,7 @@ def case_open_from_decisions(*, actor: Actor, application_id: int) -> Case:
                     department=department,
                     items=dept_items,
                     report_results=results,
-                    applicant_name=applicant.name if applicant else "",
+                    applicant_name=applicant_name,
                     household_size=household_size,
                 ),
                 created_by=account_of(actor),
@@ -336,15 +356,6 @@ def case_open_from_decisions(*, actor: Actor, application_id: int) -> Case:
             region=application.village,
         )
     return case
-
-
-def on_application_decided(*, application_id: int, actor: Actor) -> Case | None:
-    """The "application_decided" hook: open the case when something was approved."""
-    from eligibility.services.decisions import approved_items
-
-    if not approved_items(application_id):
-        return None
-    return case_open_from_decisions(actor=actor, application_id=application_id)
 
 
 # --- the centre's changes --------------------------------------------------------------------

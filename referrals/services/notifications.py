@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.models import Role
 from assist_center.scopes import is_county_wide, profile_of, role_of
@@ -44,7 +45,7 @@ def notifications_unread_for(*, user: Any) -> list[Notification]:
     return list(qs[:SHOWN_AT_MOST])
 
 
-def notification_mark_read(*, actor: Any, notification_ids: list[int]) -> int:
+def notification_mark_read(*, actor: Actor, notification_ids: list[int]) -> int:
     """Mark the given notifications read, only those addressed to the actor; return how many changed.
 
     A conditional update: two tabs open at once mark each notification once, and ids of another

@@ -313,3 +313,53 @@ def test_role_enum_is_fully_covered_by_the_personas() -> None:
         "auditor",
         "organisation",
     }
+
+
+# A fresh interpreter, as a Celery worker or a shell starts: Django set up, then only eligibility's
+# selectors imported. The scope of every eligibility model must already be registered there.
+# The admin is swapped for SimpleAdminConfig: its autodiscovery imports every admin module, and
+# with them the services, which would hide a registration that lives in a service module.
+_FRESH_WORKER = """
+import importlib
+import os
+import sys
+
+import django
+
+settings_module = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+settings_module.INSTALLED_APPS = [
+    "django.contrib.admin.apps.SimpleAdminConfig" if app == "django.contrib.admin" else app
+    for app in settings_module.INSTALLED_APPS
+]
+django.setup()
+import eligibility.selectors  # noqa: F401
+from django.contrib.auth.models import AnonymousUser
+
+from assist_center import scopes
+from eligibility.models import DiscoveryLead, MonitoringWarning
+
+loaded = sorted(m for m in sys.modules if m.startswith("eligibility.services"))
+assert not loaded, loaded
+for model in (MonitoringWarning, DiscoveryLead):
+    scopes.scope_queryset(model.objects.all(), AnonymousUser())
+print("registered")
+"""
+
+
+def test_eligibility_scopes_are_registered_by_its_selectors_alone() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", _FRESH_WORKER],
+        cwd=root,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("registered")

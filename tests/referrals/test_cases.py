@@ -13,6 +13,8 @@ from applications.models import Application
 from assist_center import hooks
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.models import AuditEvent
+from eligibility.services.decisions import DecidedApplication
+from eligibility.services.decisions import decided_application as _decided_of
 from referrals.colours import colour_for
 from referrals.models import Case, Colour, DeadlineRule, OutsidePolicyNeed, Referral
 from referrals.services.cases import ITEM_DEPARTMENT, case_open_from_decisions, on_application_decided
@@ -21,6 +23,11 @@ from .builders import OTHER_MEMBER_NAME, decided_application, open_case, other_m
 from .test_colours import at
 
 pytestmark = pytest.mark.django_db
+
+
+def decided_application_of(app: Application) -> DecidedApplication:
+    """The hook's payload for an application the builder decided (as the decision would send it)."""
+    return _decided_of(Application.objects.select_related("township", "village").get(pk=app.pk))
 
 
 def test_one_referral_per_department_with_its_items(county_map: Any, personas: Any) -> None:
@@ -108,7 +115,9 @@ def test_nothing_approved_opens_no_case(county_map: Any, personas: Any) -> None:
     app = decided_application(
         county_map.village_a1, decided_by=personas.assistant_a, items=[], rejected=["dibao"]
     )
-    assert on_application_decided(application_id=app.pk, actor=personas.assistant_a) is None
+    decided = decided_application_of(app)
+    assert decided.approved_items == ()
+    assert on_application_decided(decided=decided, actor=personas.assistant_a) is None
     with pytest.raises(ApplicationError):
         case_open_from_decisions(actor=personas.assistant_a, application_id=app.pk)
 
@@ -116,5 +125,65 @@ def test_nothing_approved_opens_no_case(county_map: Any, personas: Any) -> None:
 def test_the_decided_hook_is_registered_at_start_up(county_map: Any, personas: Any) -> None:
     assert on_application_decided in hooks.handlers("application_decided")
     app = decided_application(county_map.village_a1, decided_by=personas.assistant_a)
-    (case,) = hooks.call("application_decided", application_id=app.pk, actor=personas.assistant_a)
+    decided = decided_application_of(app)
+    (case,) = hooks.call("application_decided", decided=decided, actor=personas.assistant_a)
     assert case.application_id == app.pk
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    """What a case opens with, without its ids: referrals, briefs, deadlines, the outside need, the audit."""
+    event = AuditEvent.objects.get(action="case.open", subject_id=str(case.pk))
+    return {
+        "case": (case.township_id, case.village_id, case.status),
+        "referrals": sorted(
+            (r.department.code, r.items, r.brief, r.due_date, r.allotted_days, r.colour, r.created_by_id)
+            for r in case.referrals.select_related("department")
+        ),
+        "outside": [
+            (o.text, o.publish_consent, o.share_consent) for o in OutsidePolicyNeed.objects.filter(case=case)
+        ],
+        "audit": (
+            event.actor_id,
+            event.region_id,
+            [(r["department"], r["items"], r["due_date"]) for r in event.new_values["referrals"]],
+            event.new_values["outside_need"] is not None,
+        ),
+    }
+
+
+def test_the_decision_opens_the_case_a_retry_would_open(county_map: Any, personas: Any) -> None:
+    from tests.factories import ApplicationFactory
+
+    app = ApplicationFactory.create(
+        decided=True,
+        village=county_map.village_a1,
+        needs=["dibao", "medical"],
+        approve=["dibao", "medical"],
+        need_note="屋顶漏雨",
+        assistant=personas.assistant_a,
+        decided_by=personas.assistant_a,
+    )
+    by_decision = _snapshot(Case.objects.get(application=app))
+    # As if the decision had committed without its case: the retry opens it.
+    Referral.objects.filter(case__application=app).delete()
+    OutsidePolicyNeed.objects.filter(case__application=app).delete()
+    Case.objects.filter(application=app).delete()
+    retried = case_open_from_decisions(actor=personas.assistant_a, application_id=app.pk)
+    assert _snapshot(retried) == by_decision
+    assert len(by_decision["referrals"]) == 2 and by_decision["outside"]
+
+
+def test_the_hand_off_reads_nothing_of_eligibility_and_does_not_relock_the_application(
+    county_map: Any, personas: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    app = decided_application(county_map.village_a1, decided_by=personas.assistant_a, items=["dibao"])
+    decided = decided_application_of(app)
+    with CaptureQueriesContext(connection) as ctx:
+        case = on_application_decided(decided=decided, actor=personas.assistant_a)
+    assert case is not None and case.referrals.count() == 1
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert not [s for s in sqls if '"eligibility_' in s]
+    assert not [s for s in sqls if "FOR UPDATE" in s and '"applications_application"' in s]
