@@ -164,36 +164,35 @@ class Rules:
                 return max(capacity, income, assets, a.supporter(f, self.supporter_limit, why))
 
             basic.append(("extreme_poverty", extreme))
-        # The items that also need the recipient basis (rules.supplementary.recipient_basis).
-        needs: dict[str, Callable[[LeanFacts, Why | None], int]] = {}
+        # The items that also need the recipient basis (rules.supplementary.recipient_basis), as
+        # (item, criterion, its parameters): the criterion is called as criterion(facts, *params, why).
+        needs: list[tuple[str, Callable[..., int], tuple[Any, ...]]] = []
         if "medical" in items:
-            needs["medical"] = lambda f, why: s.medical_burden(f, self.spending_ratio, self.min_spending, why)
+            needs.append(("medical", s.medical_burden, (self.spending_ratio, self.min_spending)))
         if "education" in items:
-            needs["education"] = lambda f, why: s.students(f, self.stages, why)
+            needs.append(("education", s.students, (self.stages,)))
         if "housing" in items:
-            needs["housing"] = lambda f, why: s.housing_need(f, self.area_min, why)
+            needs.append(("housing", s.housing_need, (self.area_min,)))
         if "employment" in items:
-            needs["employment"] = lambda f, why: s.unemployed_member(f, *self.employment_ages, why)
+            needs.append(("employment", s.unemployed_member, self.employment_ages))
         if "disability_living" in items:
-            needs["disability_living"] = lambda f, why: s.disability(f, self.living_grades, why)
+            needs.append(("disability_living", s.disability, (self.living_grades,)))
         if "pension_premium" in items:
-            needs["pension_premium"] = lambda f, why: s.pension_insured(f, *self.pension_ages, why)
+            needs.append(("pension_premium", s.pension_insured, self.pension_ages))
         if "utility_relief" in items:
-            needs["utility_relief"] = lambda f, why: s.electricity_account(f, self.free_kwh, why)
-        # The rest: (facts, asked, why) -> code.
-        rest: list[tuple[str, Callable[[LeanFacts, bool, Why | None], int]]] = []
-        if "disability_care" in items:
-            rest.append(("disability_care", lambda f, asked, why: s.disability(f, self.care_grades, why)))
-        if "temporary" in items:
-            days, trigger = self.temporary_days, self.temporary_trigger
-            rest.append(("temporary", lambda f, asked, why: s.sudden_hardship(f, days, trigger, asked, why)))
-        if "disaster" in items:
-            rest.append(
-                ("disaster", lambda f, asked, why: s.disaster_record(f, self.disaster_days, asked, why))
-            )
-        self.basic, self.rest = basic, rest
+            needs.append(("utility_relief", s.electricity_account, (self.free_kwh,)))
         # medical's bases are alternatives (a recipient, or spending-led poverty): one suffices.
-        self.needs = [(item, item == "medical", need) for item, need in needs.items()]
+        self.needs = [(item, item == "medical", fn, params) for item, fn, params in needs]
+        # The rest, likewise, with whether the item was asked for where that matters:
+        # criterion(facts, *params, asked, why), or criterion(facts, *params, why).
+        rest: list[tuple[str, Callable[..., int], tuple[Any, ...], bool]] = []
+        if "disability_care" in items:
+            rest.append(("disability_care", s.disability, (self.care_grades,), False))
+        if "temporary" in items:
+            rest.append(("temporary", s.sudden_hardship, (self.temporary_days, self.temporary_trigger), True))
+        if "disaster" in items:
+            rest.append(("disaster", s.disaster_record, (self.disaster_days,), True))
+        self.basic, self.rest = basic, rest
 
     def decide(self, facts: LeanFacts, asked: Iterable[str] = ()) -> dict[str, ItemOutcome]:
         """Every item's outcome in ITEMS order, without explanations; no standard needs a person."""
@@ -202,13 +201,17 @@ class Rules:
             out[item] = ITEM_OUTCOMES[rule(facts, None)]
         if self.needs:
             basis = s.recipient_basis(facts, out, None)  # the same for every item: decided once
-            for item, any_of, need in self.needs:
-                code = need(facts, None)
+            for item, any_of, need, params in self.needs:
+                code = need(facts, *params, None)
                 out[item] = ITEM_OUTCOMES[min(basis, code) if any_of else max(basis, code)]
         if self.rest:
             asked_set = frozenset(asked)
-            for item, other in self.rest:
-                out[item] = ITEM_OUTCOMES[other(facts, item in asked_set, None)]
+            for item, other, params, by_asked in self.rest:
+                if by_asked:
+                    code = other(facts, *params, item in asked_set, None)
+                else:
+                    code = other(facts, *params, None)
+                out[item] = ITEM_OUTCOMES[code]
         return {item: out.get(item, _NEEDS) for item in ITEMS}
 
     def explain(self, facts: HouseholdFacts, asked: Iterable[str] = ()) -> list[ItemResult]:
@@ -221,15 +224,16 @@ class Rules:
             why = Why(facts)
             out[item] = ITEM_OUTCOMES[rule(lean, why)]
             criteria[item] = tuple(why.criteria)
-        for item, any_of, need in self.needs:
+        for item, any_of, need, params in self.needs:
             why = Why(facts)
             basis = s.recipient_basis(lean, out, why)  # each item's report shows its basis
-            code = need(lean, why)
+            code = need(lean, *params, why)
             out[item] = ITEM_OUTCOMES[min(basis, code) if any_of else max(basis, code)]
             criteria[item] = tuple(why.criteria)
-        for item, other in self.rest:
+        for item, other, params, by_asked in self.rest:
             why = Why(facts)
-            out[item] = ITEM_OUTCOMES[other(lean, item in asked_set, why)]
+            code = other(lean, *params, item in asked_set, why) if by_asked else other(lean, *params, why)
+            out[item] = ITEM_OUTCOMES[code]
             criteria[item] = tuple(why.criteria)
         return [
             ItemResult(item, out[item], item in asked_set, criteria[item])
