@@ -5,18 +5,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
+from .permissions import CENTRE_ROLES, REFERRAL_ROLES
 from .scopes import is_county_wide, role_of
 
 # Staff pages outside the admin, linked from the admin header for the roles that work there.
 STAFF_LINKS = (
-    (
-        _("Referral workbench"),
-        "workbench",
-        (Role.DEPARTMENT_STAFF, Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR),
-    ),
-    (_("Centre queue"), "centre-queue", (Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)),
-    (_("Statistics"), "centre-stats", (Role.TOWNSHIP_ASSISTANT, Role.COORDINATOR)),
+    (_("Referral workbench"), "workbench", REFERRAL_ROLES),
+    (_("Centre queue"), "centre-queue", CENTRE_ROLES),
+    (_("Statistics"), "centre-stats", CENTRE_ROLES),
 )
 
 

@@ -31,6 +31,7 @@ from assist_center.models import Region
 from assist_center.permissions import may_handle_monitoring
 from assist_center.pii import mask_name
 from assist_center.scopes import is_county_wide, role_of
+from assist_center.staff_views import add_service_errors
 
 from ..models import DiscoveryLead, MonitoringWarning
 from ..monitoring_rules import CHANGE_LABELS, REASON_LABELS
@@ -276,9 +277,7 @@ class MonitoringWarningAdmin(ScopedModelAdmin):
                     grace_months=data.get("grace_months") or None,
                 )
             except ApplicationError as exc:
-                for name, message in (exc.extra.get("fields") or {}).items():
-                    if name in form.fields:
-                        form.add_error(name, message)
+                add_service_errors(form, exc)
                 if not exc.extra.get("fields"):
                     messages.error(request, str(exc.message))
                     if exc.status == 409:
@@ -477,10 +476,7 @@ class DiscoveryLeadAdmin(ScopedModelAdmin):
             except ApplicationError as exc:
                 if exc.status == 403:
                     raise PermissionDenied(str(exc.message)) from None
-                fields = exc.extra.get("fields") or {}
-                if "reason" in fields:
-                    dismiss_form.add_error("reason", fields["reason"])
-                else:
+                if not add_service_errors(dismiss_form, exc):
                     messages.error(request, str(exc.message))
         context = {
             **self.admin_site.each_context(request),
