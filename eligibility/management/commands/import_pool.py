@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from assist_center.actors import AuditActor
 from eligibility.pool.categories import CATEGORIES
 from eligibility.services.imports import pool_import_file
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        actor: Any = "manage.py import_pool"
+        actor: AuditActor = "manage.py import_pool"
         if options["actor"]:
             user_model = get_user_model()
             try:
