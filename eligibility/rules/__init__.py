@@ -121,11 +121,11 @@ class Rules:
             self.temporary_trigger = d(p, "medical_spending_trigger")
         if (p := get("disaster")) is not None:
             self.disaster_days = i(p, "window_days")
-
         self._steps()
 
     def _steps(self) -> None:
-        """Each item's rule as one callable, in three groups by what else it reads."""
+        """Group the items' rules: the basic ones (the others build on them), those that also need
+        the recipient basis, and the rest."""
         items = self.items
         amount = self.dibao_amount
         # The basic items: (facts, why) -> code.
