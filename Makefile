@@ -8,7 +8,8 @@ export DJANGO_SETTINGS_MODULE ?= assist_center.settings.base
 
 .PHONY: run test lint format bench install services debs messages migrate seed clean
 
-$(STAMP): pyproject.toml
+# Order-only: a bare machine needs python3-venv (and gettext for `messages`) before the first venv.
+$(STAMP): pyproject.toml | debs
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -63,3 +64,9 @@ bench: migrate
 
 clean:
 	rm -rf $(VENV) var/staticfiles
+
+# Not in CI (it takes several minutes): set-up from nothing on a fresh Debian 12 root, and the
+# Dockerfile's steps and the compose services' healthchecks without a container engine. As root.
+.PHONY: prove-setup
+prove-setup:
+	scripts/prove_bare_setup.sh
