@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from applications.views import apply as apply_views
 from applications.views import family as family_views
+from applications.views import on_behalf as on_behalf_views
 from applications.views import staff_paper as staff_paper_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,6 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("apply/<str:region_code>/", apply_views.apply, name="apply"),
     # 家庭码 (design.md public contract): the family signing page; the token is the secret.
     path("family/<str:token>/", family_views.family, name="family"),
+    # 代办: a township assistant applies for a resident (linked from the application list).
+    path("staff/applications/on-behalf/", on_behalf_views.on_behalf, name="staff-on-behalf"),
     path(
         "staff/applications/<int:application_id>/paper/<int:member_id>/",
         staff_paper_views.staff_paper_upload,

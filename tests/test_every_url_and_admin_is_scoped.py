@@ -109,7 +109,7 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:applications_application_search": (
         f"{_APP_ADMIN}::test_exact_id_search_does_not_reach_another_township"
     ),
-    "admin:applications_application_on_behalf": (
+    "staff-on-behalf": (
         "tests/applications/test_on_behalf.py::test_only_a_township_assistant_may_submit_on_behalf"
     ),
     "admin:applications_application_form": (

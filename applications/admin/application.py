@@ -32,7 +32,6 @@ from ..assist_codes import family_url
 from ..models import Application, ApplicationMember, Authorisation, NeedItem
 from ..pdf import application_form_response
 from ..services.staff import application_form_download, application_member_reveal
-from ..views.on_behalf import on_behalf_page
 from .common import (
     EDITOR_ROLES,
     PII_FIELDS,
@@ -388,7 +387,6 @@ class ApplicationAdmin(ScopedModelAdmin):
         view = self.admin_site.admin_view
         custom = [
             path("search/", view(self.search_view), name="applications_application_search"),
-            path("on-behalf/", view(self.on_behalf_view), name="applications_application_on_behalf"),
             path("<path:object_id>/form/", view(self.form_view), name="applications_application_form"),
             path(
                 "<path:object_id>/transition/<str:to>/",
@@ -407,11 +405,7 @@ class ApplicationAdmin(ScopedModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         context = {
-            "on_behalf_url": (
-                reverse("admin:applications_application_on_behalf")
-                if may_submit_on_behalf(request.user)
-                else None
-            ),
+            "on_behalf_url": (reverse("staff-on-behalf") if may_submit_on_behalf(request.user) else None),
             "search_url": reverse("admin:applications_application_search"),
             "id_search_active": bool(_HEX64.fullmatch(request.GET.get("idx", ""))),
             **(extra_context or {}),
@@ -549,7 +543,3 @@ class ApplicationAdmin(ScopedModelAdmin):
             "submit_label": _("Reveal"),
         }
         return TemplateResponse(request, REVEAL_TEMPLATE, context)
-
-    def on_behalf_view(self, request: HttpRequest) -> HttpResponse:
-        context = {**self.admin_site.each_context(request), "opts": self.opts}
-        return on_behalf_page(request, context=context)

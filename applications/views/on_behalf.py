@@ -1,15 +1,15 @@
 """代办: a township assistant fills the resident's application on the staff side (no SMS code).
 
-The page lives in the admin (ApplicationAdmin.on_behalf_view wires it), so it shares the admin's
-login, two-factor and idle timeout. It reuses the resident's form classes (applications.forms):
-they produce exactly the public API's JSON body minus the code, and the same parser and service
-handle it, so both channels refuse the same things with the same messages.
+A staff page like the workbench (assist_center.staff_views: login, second factor, the admin's
+header), linked from the application list; the admin imports no view. It reuses the resident's
+form classes (applications.forms): they produce exactly the public API's JSON body minus the code,
+and the same parser and service handle it, so both channels refuse the same things with the same
+messages.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from typing import Any, cast
 
 from axes.helpers import get_client_ip_address
@@ -24,6 +24,7 @@ from assist_center.errors import ApplicationError
 from assist_center.models import Region, Role
 from assist_center.permissions import may_submit_on_behalf
 from assist_center.scopes import profile_of, role_of
+from assist_center.staff_views import staff_context, staff_view
 
 from ..forms import ApplyForm, ApplyPage, MemberFormSet, RowFormSet, SupporterFormSet, with_more_rows
 from ..intake import MAX_MEMBERS, MAX_SUPPORTERS
@@ -48,12 +49,6 @@ STAFF_LABELS = {
 STAFF_HELP = {
     "phone": _("Optional. If given, the resident can look up the status with an SMS code."),
 }
-
-
-def can_submit_on_behalf(user: Any) -> bool:
-    """Township assistants only, as application_submit insists (issue 3: "a township assistant
-    submits ... only for villages in the assistant's township"); everyone else gets 403."""
-    return may_submit_on_behalf(user)
 
 
 def region_for(user: Any) -> Region | None:
@@ -122,10 +117,10 @@ def _submit(request: HttpRequest, page: ApplyPage) -> Application | None:
         return None
 
 
-def on_behalf_page(request: HttpRequest, *, context: Mapping[str, Any]) -> HttpResponse:
+# Township assistants only, as application_submit insists: they submit only for their own villages.
+@staff_view(may_submit_on_behalf)
+def on_behalf(request: HttpRequest) -> HttpResponse:
     """GET: the blank form; POST: submit, then open the new application with its family link."""
-    if not can_submit_on_behalf(request.user):
-        raise PermissionDenied
     region = region_for(request.user)
     if region is None:
         raise PermissionDenied
@@ -147,8 +142,8 @@ def on_behalf_page(request: HttpRequest, *, context: Mapping[str, Any]) -> HttpR
             )
         show_errors = True
     ctx = {
-        **context,
-        "title": _("Apply on behalf of a resident"),
+        **staff_context(request, str(_("Apply on behalf of a resident"))),
+        "opts": Application._meta,
         "region": region,
         "form": page.form,
         "members": page.members,

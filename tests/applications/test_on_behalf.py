@@ -1,4 +1,4 @@
-"""代办: a township assistant submits the application for a resident from the admin, without an SMS code."""
+"""代办: a township assistant applies for a resident from a staff page, without an SMS code."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from assist_center.models import AuditEvent
 
 from .test_application_admin import new_person
 
-URL = "admin:applications_application_on_behalf"
+URL = "staff-on-behalf"
 
 
 def form_data(village_code: str, *, token: str = "t" * 32, **overrides: Any) -> dict[str, Any]:
@@ -125,10 +125,14 @@ def test_only_a_township_assistant_may_submit_on_behalf(
     assert not Application.objects.exists()
 
 
-def test_non_staff_are_sent_to_the_login_page(personas: Any, county_map: Any, login: Any) -> None:
-    for persona in ("org_member_1", "anonymous"):
-        response = login(getattr(personas, persona)).post(reverse(URL), form_data(county_map.village_a1.code))
-        assert response.status_code == 302 and "/login/" in response["Location"]
+def test_anonymous_goes_to_the_login_page_and_an_organisation_gets_403(
+    personas: Any, county_map: Any, login: Any
+) -> None:
+    # Like every staff page (the workbench): signed out, log in; signed in without the right, 403.
+    response = login(personas.anonymous).post(reverse(URL), form_data(county_map.village_a1.code))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+    response = login(personas.org_member_1).post(reverse(URL), form_data(county_map.village_a1.code))
+    assert response.status_code == 403
     assert not Application.objects.exists()
 
 

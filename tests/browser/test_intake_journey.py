@@ -36,7 +36,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 APPLICANT = P(
     role="applicant", name="王秀英", birth=dt.date(1958, 4, 12), relation="self", phone="13800138000"
 )
-SPOUSE = P("member", "李建国", dt.date(1956, 9, 30), "spouse")
+SPOUSE = P(role="member", name="李建国", birth=dt.date(1956, 9, 30), relation="spouse")
 APPLICANT_ID = make_id_number(region6="331022", birth=APPLICANT.birth, seq=18)
 SPOUSE_ID = make_id_number(region6="331022", birth=SPOUSE.birth, seq=27)
 SPOUSE_PHONE = "13700137000"
