@@ -159,3 +159,20 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         from assist_center import workdays
 
         workdays._forget()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the serialized database, not only the race tests.
+
+    A plain transactional test ends in a flush that fires post_migrate, which writes the content
+    types and permissions again; a `serialized_rollback` test after it in the same worker then
+    loads its snapshot over them and fails on a duplicate key. With every transactional test
+    serialized, no flush fires post_migrate, and the order of tests (xdist's, a file run alone) no
+    longer decides whether the race tests can start.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **marker.kwargs, serialized_rollback=True), append=False
+            )
