@@ -18,7 +18,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,17 +55,17 @@ def _user(actor: Any) -> Any | None:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _check_actor(actor: Any, township: Any) -> None:
+def _check_actor(actor: Any, village: Any) -> None:
     """Staff acting on the rolls: the enrolment's township assistant or the county (404 / 403).
 
     The system (None) and a labelled entry point (a string) act for the county.
     """
     if actor is None or isinstance(actor, str):
         return
-    if not region_in_scope(actor, township):
-        raise ApplicationError(_("Enrolment not found."), status=404)
+    if not region_in_scope(actor, village):
+        raise Http404
     if not (is_county_wide(actor) or role_of(actor) == Role.TOWNSHIP_ASSISTANT):
-        raise ApplicationError(_("You may not change the rolls."), status=403)
+        raise PermissionDenied(_("You may not change the rolls."))
 
 
 def _clean_reason(reason: Any, *, required: bool) -> str:
@@ -109,10 +111,10 @@ def enrolment_start(
         raise field_error("monthly_amount", _("Give a monthly amount or the benefit in kind."))
     reason = _clean_reason(reason, required=source == Enrolment.Source.ASSISTANT_ENTRY)
     with transaction.atomic():
-        household = Household.objects.select_related("township").filter(pk=household_id).first()
+        household = Household.objects.select_related("township", "village").filter(pk=household_id).first()
         if household is None:
             raise ApplicationError(_("Household not found."), status=404)
-        _check_actor(actor, household.township)
+        _check_actor(actor, household.village)
         if person_id is not None and not Person.objects.filter(pk=person_id, household_id=household_id).exists():
             raise field_error("person", _("This person is not a member of the household."))
         open_qs = Enrolment.objects.filter(household_id=household_id, person_id=person_id, item=item).exclude(
@@ -193,13 +195,13 @@ def _move(
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update(of=("self",))
-            .select_related("township")
+            .select_related("township", "household__village")
             .filter(pk=enrolment_id)
             .first()
         )
         if enrolment is None:
             raise ApplicationError(_("Enrolment not found."), status=404)
-        _check_actor(actor, enrolment.township)
+        _check_actor(actor, enrolment.household.village)
         old = enrolment.state
         if not can_transition(old, to):
             raise ConflictError(
