@@ -45,7 +45,10 @@ class Enrolment(models.Model):
         CORRECTION = "correction", _("Entered in error")
 
     household = models.ForeignKey(
-        "applications.Household", verbose_name=_("household"), on_delete=models.PROTECT, related_name="enrolments"
+        "applications.Household",
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="enrolments",
     )
     # Blank for an item granted to the household as a whole (dibao); set for a person's own item.
     person = models.ForeignKey(
@@ -131,7 +134,9 @@ class Enrolment(models.Model):
         indexes = [
             models.Index(fields=["township", "state"], name="enrolment_township_state_idx"),
             # The grace sweeps: exits whose end comes or came, and nothing else.
-            models.Index(fields=["grace_end"], name="enrolment_grace_end_idx", condition=Q(state="gradual_exit")),
+            models.Index(
+                fields=["grace_end"], name="enrolment_grace_end_idx", condition=Q(state="gradual_exit")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,7 +162,12 @@ class EnrolmentEvent(models.Model):
     data = models.JSONField(_("details"), default=dict, encoder=DjangoJSONEncoder)
     reason = models.TextField(_("reason"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -275,7 +285,12 @@ class RollTask(models.Model):
         "applications.Household", verbose_name=_("household"), on_delete=models.PROTECT, related_name="+"
     )
     enrolment = models.ForeignKey(
-        Enrolment, verbose_name=_("enrolment"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Enrolment,
+        verbose_name=_("enrolment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     item = models.CharField(_("assistance item"), max_length=32, blank=True)
@@ -304,7 +319,9 @@ class RollTask(models.Model):
         ordering = ["due_date", "id"]
         constraints = [
             # The same mismatch found again while its task is open adds nothing (two imports, two beats).
-            models.UniqueConstraint(fields=["dedupe_key"], condition=Q(status="open"), name="roll_task_open_once"),
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=Q(status="open"), name="roll_task_open_once"
+            ),
         ]
         indexes = [models.Index(fields=["township", "status"], name="roll_task_township_status_idx")]
 
@@ -330,7 +347,9 @@ class TownshipContact(models.Model):
     class Meta:
         verbose_name = _("township reminder contact")
         verbose_name_plural = _("township reminder contacts")
-        constraints = [models.UniqueConstraint(fields=["township", "phone_hash"], name="township_contact_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "phone_hash"], name="township_contact_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.township_id} {self.label}".strip()

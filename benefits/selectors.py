@@ -35,7 +35,9 @@ def scope_enrolment_event_qs(qs: QuerySet[EnrolmentEvent], user: Any) -> QuerySe
 
 
 def scope_benefit_qs(qs: QuerySet[BenefitEntry], user: Any) -> QuerySet[BenefitEntry]:
-    return scope_households(qs, user, township_field="household__township", village_field="household__village")
+    return scope_households(
+        qs, user, township_field="household__township", village_field="household__village"
+    )
 
 
 def scope_roll_task_qs(qs: QuerySet[RollTask], user: Any) -> QuerySet[RollTask]:
@@ -65,7 +67,9 @@ def enrolment_list_visible_to(*, user: Any) -> QuerySet[Enrolment]:
 
 
 def enrolment_get(*, user: Any, enrolment_id: int) -> Enrolment:
-    return get_in_scope_or_404(Enrolment.objects.select_related("household", "township"), user, pk=enrolment_id)
+    return get_in_scope_or_404(
+        Enrolment.objects.select_related("household", "township"), user, pk=enrolment_id
+    )
 
 
 def enrolments_of_household(*, user: Any, household_id: int) -> QuerySet[Enrolment]:
@@ -81,7 +85,9 @@ def benefits_of_household(*, user: Any, household_id: int) -> QuerySet[BenefitEn
 
 
 def roll_task_list_visible_to(*, user: Any) -> QuerySet[RollTask]:
-    return scope_roll_task_qs(RollTask.objects.select_related("household__village", "township", "enrolment"), user)
+    return scope_roll_task_qs(
+        RollTask.objects.select_related("household__village", "township", "enrolment"), user
+    )
 
 
 def roll_task_get(*, user: Any, task_id: int) -> RollTask:

@@ -24,7 +24,10 @@ class RegistryEvent(models.Model):
         DIED = "died", _("Died")
 
     person = models.ForeignKey(
-        "applications.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="registry_events"
+        "applications.Person",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="registry_events",
     )
     kind = models.CharField(_("change"), max_length=16, choices=Kind.choices)
     from_household = models.ForeignKey(

@@ -124,7 +124,7 @@ def _persons_by_hash(hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
         for row in Person.objects.filter(id_number_hash__in=chunk).values(
             "id", "id_number_hash", "household_id", "relation", "registry_status", "source", "died_on"
         ):
-            found[row["id_number_hash"]] = row
+            found[row["id_number_hash"]] = dict(row)
     return found
 
 
@@ -140,7 +140,7 @@ def registry_apply_hukou(
         persons = _persons_by_hash(list(latest))
         villages = {
             r.code: r
-            for r in Region.objects.filter(
+            for r in Region.objects.select_related("township").filter(
                 code__in={e.village_code for e in latest.values() if e.village_code},
                 level=Region.Level.VILLAGE,
                 township__isnull=False,
@@ -149,7 +149,9 @@ def registry_apply_hukou(
         numbers = sorted({e.household_number for e in latest.values() if e.household_number})
         households: dict[str, Household] = {}
         for chunk in _chunks(numbers):
-            households.update({h.household_number: h for h in Household.objects.filter(household_number__in=chunk)})
+            households.update(
+                {h.household_number: h for h in Household.objects.filter(household_number__in=chunk)}
+            )
 
         # Households the registry names for the first time.
         new_households: dict[str, Household] = {}
@@ -160,9 +162,11 @@ def registry_apply_hukou(
             if village is None or e.household_number in new_households:
                 continue
             new_households[e.household_number] = Household(
-                village=village, township_id=village.township_id, address=e.address[:200],
+                village=village,
+                township=village.township,
+                address=e.address[:200],
                 household_number=e.household_number,
-            )  # fmt: skip
+            )
         Household.objects.bulk_create(new_households.values(), batch_size=BATCH)
         households.update(new_households)
         result.households_created = len(new_households)
@@ -175,10 +179,15 @@ def registry_apply_hukou(
         def event(person_id: int, kind: str, e: HukouEntry, **kw: Any) -> None:
             events.append(
                 RegistryEvent(
-                    person_id=person_id, kind=kind, effective_date=e.effective_date,
-                    source_category=category, source_record_id=e.record_id, import_job_id=job_id, **kw,
+                    person_id=person_id,
+                    kind=kind,
+                    effective_date=e.effective_date,
+                    source_category=category,
+                    source_record_id=e.record_id,
+                    import_job_id=job_id,
+                    **kw,
                 )
-            )  # fmt: skip
+            )
 
         for person_hash, e in latest.items():
             known = persons.get(person_hash)
@@ -186,9 +195,14 @@ def registry_apply_hukou(
             if e.status in LEFT_STATUSES:
                 if known is not None and known["registry_status"] == Person.RegistryStatus.REGISTERED:
                     updates[known["id"]] = {"registry_status": Person.RegistryStatus.MOVED_OUT}
-                    event(known["id"], K.LEFT, e, from_household_id=known["household_id"],
-                          old={"registry_status": known["registry_status"]},
-                          new={"registry_status": Person.RegistryStatus.MOVED_OUT})  # fmt: skip
+                    event(
+                        known["id"],
+                        K.LEFT,
+                        e,
+                        from_household_id=known["household_id"],
+                        old={"registry_status": known["registry_status"]},
+                        new={"registry_status": Person.RegistryStatus.MOVED_OUT},
+                    )
                     result.left += 1
                 else:
                     result.unchanged += 1
@@ -196,7 +210,10 @@ def registry_apply_hukou(
             household = households.get(e.household_number)
             if household is None:
                 result.problems.append(
-                    (e.line or 0, _("village_code is not a village of this county; not added to the registry"))
+                    (
+                        e.line or 0,
+                        _("village_code is not a village of this county; not added to the registry"),
+                    )
                 )
                 continue
             if known is None:
@@ -204,17 +221,31 @@ def registry_apply_hukou(
                 if person is not None:
                     creates.append(person)
                     create_events.append(
-                        (person, RegistryEvent(kind=K.REGISTERED, to_household_id=household.pk,
-                                               new={"relation": relation}, effective_date=e.effective_date,
-                                               source_category=category, source_record_id=e.record_id,
-                                               import_job_id=job_id))
-                    )  # fmt: skip
+                        (
+                            person,
+                            RegistryEvent(
+                                kind=K.REGISTERED,
+                                to_household_id=household.pk,
+                                new={"relation": relation},
+                                effective_date=e.effective_date,
+                                source_category=category,
+                                source_record_id=e.record_id,
+                                import_job_id=job_id,
+                            ),
+                        )
+                    )
                 continue
             change: dict[str, Any] = {}
             if known["registry_status"] != Person.RegistryStatus.REGISTERED and known["died_on"] is None:
                 change["registry_status"] = Person.RegistryStatus.REGISTERED
-                event(known["id"], K.RETURNED, e, old={"registry_status": known["registry_status"]},
-                      new={"registry_status": Person.RegistryStatus.REGISTERED}, to_household_id=household.pk)  # fmt: skip
+                event(
+                    known["id"],
+                    K.RETURNED,
+                    e,
+                    old={"registry_status": known["registry_status"]},
+                    new={"registry_status": Person.RegistryStatus.REGISTERED},
+                    to_household_id=household.pk,
+                )
                 result.returned += 1
             if known["source"] != Person.Source.REGISTRY:
                 # A person first known from an application, now confirmed by the registry.
@@ -222,13 +253,25 @@ def registry_apply_hukou(
             if known["household_id"] != household.pk:
                 change["household_id"] = household.pk
                 change["relation"] = relation
-                event(known["id"], K.MOVED, e, from_household_id=known["household_id"],
-                      to_household_id=household.pk, old={"relation": known["relation"]},
-                      new={"relation": relation})  # fmt: skip
+                event(
+                    known["id"],
+                    K.MOVED,
+                    e,
+                    from_household_id=known["household_id"],
+                    to_household_id=household.pk,
+                    old={"relation": known["relation"]},
+                    new={"relation": relation},
+                )
                 result.moved += 1
             elif known["relation"] != relation:
                 change["relation"] = relation
-                event(known["id"], K.RELATION, e, old={"relation": known["relation"]}, new={"relation": relation})
+                event(
+                    known["id"],
+                    K.RELATION,
+                    e,
+                    old={"relation": known["relation"]},
+                    new={"relation": relation},
+                )
                 result.relation_changed += 1
             if change:
                 updates[known["id"]] = change
@@ -284,7 +327,9 @@ def _apply_updates(updates: dict[int, dict[str, Any]]) -> None:
             Person.objects.filter(pk__in=ids[start : start + BATCH]).update(**dict(change_items))
 
 
-def registry_record_deaths(*, entries: Iterable[DeathEntry], actor: Any, job_id: int | None = None) -> RegistryResult:
+def registry_record_deaths(
+    *, entries: Iterable[DeathEntry], actor: Any, job_id: int | None = None
+) -> RegistryResult:
     """Mark the persons of death (or cremation) records deceased; a repeated record changes nothing."""
     result = RegistryResult()
     earliest: dict[str, DeathEntry] = {}
@@ -303,19 +348,29 @@ def registry_record_deaths(*, entries: Iterable[DeathEntry], actor: Any, job_id:
             if known is None:
                 # Nobody the county registry knows: nothing to mark (the pool keeps the record).
                 continue
-            if known["registry_status"] == Person.RegistryStatus.DECEASED and known["died_on"] == e.death_date:
+            if (
+                known["registry_status"] == Person.RegistryStatus.DECEASED
+                and known["died_on"] == e.death_date
+            ):
                 result.unchanged += 1
                 continue
-            updates[known["id"]] = {"registry_status": Person.RegistryStatus.DECEASED, "died_on": e.death_date}
+            updates[known["id"]] = {
+                "registry_status": Person.RegistryStatus.DECEASED,
+                "died_on": e.death_date,
+            }
             events.append(
                 RegistryEvent(
-                    person_id=known["id"], kind=K.DIED, from_household_id=known["household_id"],
+                    person_id=known["id"],
+                    kind=K.DIED,
+                    from_household_id=known["household_id"],
                     old={"registry_status": known["registry_status"], "died_on": known["died_on"]},
                     new={"registry_status": Person.RegistryStatus.DECEASED, "died_on": e.death_date},
-                    effective_date=e.death_date, source_category=e.category, source_record_id=e.record_id,
+                    effective_date=e.death_date,
+                    source_category=e.category,
+                    source_record_id=e.record_id,
                     import_job_id=job_id,
                 )
-            )  # fmt: skip
+            )
             result.died += 1
         _apply_updates(updates)
         RegistryEvent.objects.bulk_create(events, batch_size=BATCH)
@@ -344,4 +399,3 @@ def household_members_on(*, household_id: int, day: dt.date) -> list[int]:
         elif kind in (K.LEFT, K.DIED) or (kind == K.MOVED and from_id == household_id):
             members.discard(person_id)
     return sorted(members)
-

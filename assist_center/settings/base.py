@@ -326,7 +326,10 @@ CELERY_BEAT_SCHEDULE = {
     # midnight or an outage; reminders go out each working morning; the month's ledger entries are
     # written daily (an enrolment started today is paid for this month tomorrow). All idempotent.
     "rolls-grace-end": {"task": "benefits.tasks.grace_end_sweep", "schedule": 3600.0},
-    "rolls-grace-reminder": {"task": "benefits.tasks.grace_reminder_sweep", "schedule": crontab(hour=7, minute=30)},
+    "rolls-grace-reminder": {
+        "task": "benefits.tasks.grace_reminder_sweep",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "ledger-month": {"task": "benefits.tasks.ledger_write_month", "schedule": crontab(hour=2, minute=15)},
 }
 

@@ -75,7 +75,9 @@ def _clean_reason(reason: Any, *, required: bool) -> str:
     if required and not reason:
         raise field_error("reason", _("Give a reason."))
     if len(reason) > MAX_REASON_LENGTH:
-        raise field_error("reason", _("The reason may have at most %(n)d characters.") % {"n": MAX_REASON_LENGTH})
+        raise field_error(
+            "reason", _("The reason may have at most %(n)d characters.") % {"n": MAX_REASON_LENGTH}
+        )
     return reason
 
 
@@ -115,11 +117,14 @@ def enrolment_start(
         if household is None:
             raise ApplicationError(_("Household not found."), status=404)
         _check_actor(actor, household.village)
-        if person_id is not None and not Person.objects.filter(pk=person_id, household_id=household_id).exists():
+        if (
+            person_id is not None
+            and not Person.objects.filter(pk=person_id, household_id=household_id).exists()
+        ):
             raise field_error("person", _("This person is not a member of the household."))
-        open_qs = Enrolment.objects.filter(household_id=household_id, person_id=person_id, item=item).exclude(
-            state=S.ENDED
-        )
+        open_qs = Enrolment.objects.filter(
+            household_id=household_id, item=item, **_person_lookup(person_id)
+        ).exclude(state=S.ENDED)
         existing = open_qs.first()
         if existing is not None:
             if source_ref and existing.source == source and existing.source_ref == source_ref:
@@ -166,13 +171,23 @@ def enrolment_start(
             action="enrolment.start",
             subject=enrolment,
             new={
-                "household": household_id, "person": person_id, "item": item, "since": since,
-                "monthly_amount": monthly_amount, "kind": kind, "source": source, "source_ref": source_ref,
-            },  # fmt: skip
+                "household": household_id,
+                "person": person_id,
+                "item": item,
+                "since": since,
+                "monthly_amount": monthly_amount,
+                "kind": kind,
+                "source": source,
+                "source_ref": source_ref,
+            },
             reason=reason,
             region=household.township,
         )
     return enrolment
+
+
+def _person_lookup(person_id: int | None) -> dict[str, Any]:
+    return {"person_id": person_id} if person_id is not None else {"person__isnull": True}
 
 
 def _household_enrolled(household_id: int) -> None:
@@ -286,7 +301,9 @@ def enrolment_end(
     """End an enrolment on `ended_on` for `why` (an Enrolment.EndReason)."""
     if why not in Enrolment.EndReason.values:
         raise field_error("why", _("Say why the enrolment ends."))
-    reason = _clean_reason(reason, required=why in (Enrolment.EndReason.CORRECTION, Enrolment.EndReason.DEPARTMENT))
+    reason = _clean_reason(
+        reason, required=why in (Enrolment.EndReason.CORRECTION, Enrolment.EndReason.DEPARTMENT)
+    )
     return _move(
         enrolment_id=enrolment_id,
         to=S.ENDED,

@@ -71,7 +71,9 @@ def ledger_write_month(*, month: dt.date | None = None) -> int:
     first, last = month_start(day), month_end(day)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(_MONTH_SQL, {"first": first, "last": last, "month": f"{first:%Y-%m}", "now": timezone.now()})
+            cursor.execute(
+                _MONTH_SQL, {"first": first, "last": last, "month": f"{first:%Y-%m}", "now": timezone.now()}
+            )
             written = cursor.rowcount
         if written:
             audit_record(
@@ -116,11 +118,21 @@ def benefit_record(
         if existing is not None:
             return existing, False
         entry = BenefitEntry(
-            household_id=household_id, person_id=person_id, enrolment_id=enrolment_id, item=item,
-            provider_code=provider_code[:64], provider_name=provider_name[:100], amount=amount,
-            in_kind=in_kind, period=month_start(period), paid_on=paid_on, source=source,
-            source_key=source_key, created_at=now, updated_at=now,
-        )  # fmt: skip
+            household_id=household_id,
+            person_id=person_id,
+            enrolment_id=enrolment_id,
+            item=item,
+            provider_code=provider_code[:64],
+            provider_name=provider_name[:100],
+            amount=amount,
+            in_kind=in_kind,
+            period=month_start(period),
+            paid_on=paid_on,
+            source=source,
+            source_key=source_key,
+            created_at=now,
+            updated_at=now,
+        )
         try:
             with transaction.atomic():
                 entry.save(force_insert=True)
@@ -131,7 +143,13 @@ def benefit_record(
             actor=actor,
             action="ledger.record",
             subject=entry,
-            new={"household": household_id, "source": source, "source_key": source_key, "amount": amount,
-                 "in_kind": in_kind, "period": entry.period},  # fmt: skip
+            new={
+                "household": household_id,
+                "source": source,
+                "source_key": source_key,
+                "amount": amount,
+                "in_kind": in_kind,
+                "period": entry.period,
+            },
         )
     return entry, True

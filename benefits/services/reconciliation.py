@@ -46,10 +46,13 @@ class RecipientRecord:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "record_id": self.record_id, "person": self.person_id, "item": self.item, "status": self.status,
+            "record_id": self.record_id,
+            "person": self.person_id,
+            "item": self.item,
+            "status": self.status,
             "effective_date": self.effective_date.isoformat(),
             "monthly_amount": str(self.monthly_amount) if self.monthly_amount is not None else None,
-        }  # fmt: skip
+        }
 
 
 @dataclass
@@ -61,13 +64,20 @@ class ReconcileResult:
 
 def _roll_json(e: Enrolment) -> dict[str, Any]:
     return {
-        "enrolment": e.pk, "item": e.item, "person": e.person_id, "since": e.since.isoformat(), "state": e.state,
+        "enrolment": e.pk,
+        "item": e.item,
+        "person": e.person_id,
+        "since": e.since.isoformat(),
+        "state": e.state,
         "monthly_amount": str(e.monthly_amount) if e.monthly_amount is not None else None,
-        "kind": e.kind, "source": e.source,
-    }  # fmt: skip
+        "kind": e.kind,
+        "source": e.source,
+    }
 
 
-def rolls_reconcile(*, records: list[RecipientRecord], actor: Any, job_id: int | None = None) -> ReconcileResult:
+def rolls_reconcile(
+    *, records: list[RecipientRecord], actor: Any, job_id: int | None = None
+) -> ReconcileResult:
     """Compare the list with the open enrolments of the items it mentions; create the missing tasks."""
     result = ReconcileResult()
     items = {r.item for r in records}
@@ -82,43 +92,84 @@ def rolls_reconcile(*, records: list[RecipientRecord], actor: Any, job_id: int |
         matched: dict[int, list[RecipientRecord]] = defaultdict(list)
         tasks: list[RollTask] = []
 
-        def task(kind: str, *, township_id: int, household_id: int, item: str, person: int | None,
-                 enrolment: Enrolment | None, dept: dict[str, Any]) -> None:  # fmt: skip
+        def task(
+            kind: str,
+            *,
+            township_id: int,
+            household_id: int,
+            item: str,
+            person: int | None,
+            enrolment: Enrolment | None,
+            dept: dict[str, Any],
+        ) -> None:
             tasks.append(
                 RollTask(
-                    township_id=township_id, household_id=household_id, enrolment=enrolment, kind=kind,
-                    item=item, department_record=dept, roll_record=_roll_json(enrolment) if enrolment else {},
-                    due_date=due, import_job_id=job_id,
+                    township_id=township_id,
+                    household_id=household_id,
+                    enrolment=enrolment,
+                    kind=kind,
+                    item=item,
+                    department_record=dept,
+                    roll_record=_roll_json(enrolment) if enrolment else {},
+                    due_date=due,
+                    import_job_id=job_id,
                     dedupe_key=f"reconcile:{kind}:{household_id}:{item}:{person or ''}",
                 )
-            )  # fmt: skip
+            )
 
         for r in sorted(on_list, key=lambda r: r.record_id):
             result.compared += 1
-            e = by_person.get((r.household_id, r.item, r.person_id)) or by_household.get((r.household_id, r.item))
+            e = by_person.get((r.household_id, r.item, r.person_id)) or by_household.get(
+                (r.household_id, r.item)
+            )
             if e is None:
-                task(RollTask.Kind.ON_LIST_NOT_ENROLLED, township_id=r.township_id, household_id=r.household_id,
-                     item=r.item, person=r.person_id, enrolment=None, dept=r.as_json())  # fmt: skip
+                task(
+                    RollTask.Kind.ON_LIST_NOT_ENROLLED,
+                    township_id=r.township_id,
+                    household_id=r.household_id,
+                    item=r.item,
+                    person=r.person_id,
+                    enrolment=None,
+                    dept=r.as_json(),
+                )
             else:
                 matched[e.pk].append(r)
         for e in enrolments:
             rows = matched.get(e.pk)
             if not rows:
-                task(RollTask.Kind.ENROLLED_NOT_ON_LIST, township_id=e.township_id, household_id=e.household_id,
-                     item=e.item, person=e.person_id, enrolment=e, dept={})  # fmt: skip
+                task(
+                    RollTask.Kind.ENROLLED_NOT_ON_LIST,
+                    township_id=e.township_id,
+                    household_id=e.household_id,
+                    item=e.item,
+                    person=e.person_id,
+                    enrolment=e,
+                    dept={},
+                )
                 continue
             result.matched += 1
             amounts = [r.monthly_amount for r in rows if r.monthly_amount is not None]
             # Several members listed for one household item: the household receives their sum.
             listed = sum(amounts, Decimal(0)) if amounts else None
             if listed is not None and e.monthly_amount is not None and listed != e.monthly_amount:
-                dept = rows[0].as_json() if len(rows) == 1 else {"records": [r.as_json() for r in rows],
-                                                                  "monthly_amount": str(listed)}  # fmt: skip
-                task(RollTask.Kind.AMOUNT_DIFFERS, township_id=e.township_id, household_id=e.household_id,
-                     item=e.item, person=e.person_id, enrolment=e, dept=dept)  # fmt: skip
+                dept = (
+                    rows[0].as_json()
+                    if len(rows) == 1
+                    else {"records": [r.as_json() for r in rows], "monthly_amount": str(listed)}
+                )
+                task(
+                    RollTask.Kind.AMOUNT_DIFFERS,
+                    township_id=e.township_id,
+                    household_id=e.household_id,
+                    item=e.item,
+                    person=e.person_id,
+                    enrolment=e,
+                    dept=dept,
+                )
         open_keys = set(
-            RollTask.objects.filter(dedupe_key__in=[t.dedupe_key for t in tasks], status=RollTask.Status.OPEN)
-            .values_list("dedupe_key", flat=True)
+            RollTask.objects.filter(
+                dedupe_key__in=[t.dedupe_key for t in tasks], status=RollTask.Status.OPEN
+            ).values_list("dedupe_key", flat=True)
         )
         new = [t for t in tasks if t.dedupe_key not in open_keys]
         RollTask.objects.bulk_create(new, ignore_conflicts=True)
@@ -128,7 +179,11 @@ def rolls_reconcile(*, records: list[RecipientRecord], actor: Any, job_id: int |
             actor=actor,
             action="rolls.reconcile",
             subject=("eligibility.importjob", str(job_id or "")),
-            new={"items": sorted(items), "compared": result.compared, "matched": result.matched,
-                 "tasks": result.created},  # fmt: skip
+            new={
+                "items": sorted(items),
+                "compared": result.compared,
+                "matched": result.matched,
+                "tasks": result.created,
+            },
         )
     return result

@@ -45,6 +45,8 @@ def grace_end_sweep(*, today: dt.date | None = None) -> int:
         .values_list("pk", "grace_end")[:SWEEP_BATCH]
     )
     for pk, grace_end in due:
+        if grace_end is None:  # never, by enrolment_exit_has_grace_end
+            continue
         try:
             enrolment_end(
                 actor=None,
@@ -83,9 +85,11 @@ def grace_reminder_sweep(*, today: dt.date | None = None) -> int:
         due = list(
             Enrolment.objects.filter(
                 state=Enrolment.State.GRADUAL_EXIT, grace_end__gte=today, grace_end__lte=horizon
-            ).values("pk", "household_id", "township_id", "item", "grace_end", "monthly_amount", "kind", "since")
+            ).values(
+                "pk", "household_id", "township_id", "item", "grace_end", "monthly_amount", "kind", "since"
+            )
         )
-        keys = {reminder_key(e["pk"], e["grace_end"]): e for e in due}
+        keys = {reminder_key(e["pk"], e["grace_end"]): e for e in due if e["grace_end"] is not None}
         # Any status: a reminder the township already handled is not raised again.
         seen = set(RollTask.objects.filter(dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True))
         new = [(k, e) for k, e in keys.items() if k not in seen]
@@ -97,11 +101,13 @@ def grace_reminder_sweep(*, today: dt.date | None = None) -> int:
                 kind=RollTask.Kind.GRACE_ENDING,
                 item=e["item"],
                 roll_record={
-                    "enrolment": e["pk"], "item": e["item"], "since": e["since"].isoformat(),
-                    "grace_end": e["grace_end"].isoformat(),
+                    "enrolment": e["pk"],
+                    "item": e["item"],
+                    "since": e["since"].isoformat(),
+                    "grace_end": str(e["grace_end"]),
                     "monthly_amount": str(e["monthly_amount"]) if e["monthly_amount"] is not None else None,
                     "kind": e["kind"],
-                },  # fmt: skip
+                },
                 due_date=e["grace_end"],
                 dedupe_key=k,
             )
@@ -117,7 +123,10 @@ def grace_reminder_sweep(*, today: dt.date | None = None) -> int:
                 actor=None,
                 action="enrolment.grace_reminder",
                 subject=("assist_center.region", str(township_id)),
-                new={"tasks": [t.pk for t in township_tasks], "enrolments": [t.enrolment_id for t in township_tasks]},
+                new={
+                    "tasks": [t.pk for t in township_tasks],
+                    "enrolments": [t.enrolment_id for t in township_tasks],
+                },
                 region=townships.get(township_id),
             )
         _text_townships(by_township, today=today)
@@ -127,7 +136,9 @@ def grace_reminder_sweep(*, today: dt.date | None = None) -> int:
 def _text_townships(by_township: dict[int, list[RollTask]], *, today: dt.date) -> None:
     if not by_township:
         return
-    for contact in TownshipContact.objects.filter(township_id__in=list(by_township), active=True).order_by("pk"):
+    for contact in TownshipContact.objects.filter(township_id__in=list(by_township), active=True).order_by(
+        "pk"
+    ):
         tasks = by_township[contact.township_id]
         first = min(t.due_date for t in tasks if t.due_date is not None)
         try:

@@ -44,4 +44,3 @@ def register_import_handler(category: str, handler: ImportHandler) -> None:
 
 def import_handler(category: str) -> ImportHandler:
     return _HANDLERS.get(category, PLAIN)
-

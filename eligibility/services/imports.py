@@ -257,7 +257,9 @@ def pool_import_run(
                 write = handler.write or stage_and_upsert
                 result = write(cursor, stream, category=category, job_id=job_id, now=timezone.now())
                 if handler.after is not None:
-                    handler.after(cursor=cursor, stream=stream, category=category, job_id=job_id, result=result)
+                    handler.after(
+                        cursor=cursor, stream=stream, category=category, job_id=job_id, result=result
+                    )
             result.seconds = time.perf_counter() - clock
             _finish(job, result, started)
         table.close()

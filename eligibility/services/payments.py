@@ -40,7 +40,13 @@ def source_prefix(category: str) -> str:
 
 
 def write_payments(
-    cursor: Any, stream: RowStream, *, category: Category, job_id: int, now: dt.datetime, copy_size: int = 1 << 20
+    cursor: Any,
+    stream: RowStream,
+    *,
+    category: Category,
+    job_id: int,
+    now: dt.datetime,
+    copy_size: int = 1 << 20,
 ) -> ImportResult:
     """COPY the stream into a staging table and upsert the ledger from it; inside the import's transaction."""
     # As for the pool (importer.stage_and_upsert): the job can be re-run from its file.
@@ -80,10 +86,14 @@ def write_payments(
         bad_lines.append(line)
         result.rows_rejected += 1
         if len(result.errors) < MAX_REPORTED:
-            result.errors.append((line, "；".join(r for r, bad in ((unknown, no_person), (empty, no_amount)) if bad)))
-    department = Department.objects.filter(code=category.department).values_list("name", flat=True).first() or ""
+            result.errors.append(
+                (line, "；".join(r for r, bad in ((unknown, no_person), (empty, no_amount)) if bad))
+            )
+    department = (
+        Department.objects.filter(code=category.department).values_list("name", flat=True).first() or ""
+    )
     unchanged_filter = (
-        f"AND NOT EXISTS (SELECT 1 FROM {LEDGER} b2 WHERE b2.source_key = %(prefix)s || s.source_record_id "
+        f"AND NOT EXISTS (SELECT 1 FROM {LEDGER} b2 WHERE b2.source_key = %(prefix)s || s.source_record_id "  # noqa: S608
         "AND b2.content_hash = s.content_hash)"
         if reimport
         else ""

@@ -17,7 +17,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from applications.models import Person
-from applications.services.registry import DeathEntry, HukouEntry, registry_apply_hukou, registry_record_deaths
+from applications.services.registry import (
+    DeathEntry,
+    HukouEntry,
+    registry_apply_hukou,
+    registry_record_deaths,
+)
 from benefits.services.reconciliation import RecipientRecord, rolls_reconcile
 
 from ..models import PoolRecord
@@ -29,7 +34,9 @@ POOL = PoolRecord._meta.db_table
 BATCH = 5000
 
 
-def _rows_of_job(cursor: Any, *, category: str, job_id: int) -> list[tuple[str, str, dt.date, dict[str, Any]]]:
+def _rows_of_job(
+    cursor: Any, *, category: str, job_id: int
+) -> list[tuple[str, str, dt.date, dict[str, Any]]]:
     cursor.execute(
         f"SELECT source_record_id, person_hash, effective_date, data::text FROM {POOL} "  # noqa: S608
         "WHERE job_id = %s AND category = %s",
@@ -45,7 +52,9 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
-def after_hukou(*, cursor: Any, stream: RowStream, category: Category, job_id: int, result: ImportResult) -> None:
+def after_hukou(
+    *, cursor: Any, stream: RowStream, category: Category, job_id: int, result: ImportResult
+) -> None:
     """Create or update persons and households from the 户籍 rows this import changed."""
     ids = stream.id_numbers or {}
     lines = stream.lines_by_record
@@ -70,15 +79,22 @@ def after_hukou(*, cursor: Any, stream: RowStream, category: Category, job_id: i
     result.errors.sort()
 
 
-def after_death(*, cursor: Any, stream: RowStream, category: Category, job_id: int, result: ImportResult) -> None:
+def after_death(
+    *, cursor: Any, stream: RowStream, category: Category, job_id: int, result: ImportResult
+) -> None:
     """Mark the persons of the death (or cremation) records this import changed deceased."""
     date_field = "cremation_date" if category.code == "funeral" else "death_date"
     entries = []
     for rid, person, eff, data in _rows_of_job(cursor, category=category.code, job_id=job_id):
         died = _date(data.get(date_field)) or eff
         entries.append(
-            DeathEntry(person_hash=person, death_date=died, record_id=rid, category=category.code,
-                       line=stream.lines_by_record.get(rid))  # fmt: skip
+            DeathEntry(
+                person_hash=person,
+                death_date=died,
+                record_id=rid,
+                category=category.code,
+                line=stream.lines_by_record.get(rid),
+            )
         )
     registry_record_deaths(entries=entries, actor=None, job_id=job_id)
 
@@ -102,7 +118,8 @@ def after_existing_recipients(
         for pid, person_hash, household_id, township_id in Person.objects.filter(
             id_number_hash__in=hashes[start : start + BATCH]
         ).values_list("id", "id_number_hash", "household_id", "household__township_id"):
-            persons[person_hash] = (pid, household_id, township_id)
+            if township_id is not None:
+                persons[person_hash] = (pid, household_id, township_id)
     unknown = _("the person is not in the household registry; kept in the pool, not compared with the rolls")
     records = []
     for rid, person, eff, data in rows:
@@ -116,10 +133,15 @@ def after_existing_recipients(
             amount = None
         records.append(
             RecipientRecord(
-                record_id=rid, person_id=found[0], household_id=found[1], township_id=found[2],
-                item=str(data.get("item") or "").strip(), status=str(data.get("status") or "").strip(),
-                effective_date=eff, monthly_amount=amount,
-            )  # fmt: skip
+                record_id=rid,
+                person_id=found[0],
+                household_id=found[1],
+                township_id=found[2],
+                item=str(data.get("item") or "").strip(),
+                status=str(data.get("status") or "").strip(),
+                effective_date=eff,
+                monthly_amount=amount,
+            )
         )
     rolls_reconcile(records=records, actor=None, job_id=job_id)
     result.errors.sort()

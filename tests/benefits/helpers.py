@@ -19,8 +19,17 @@ def new_id(birth: dt.date = dt.date(1970, 3, 4)) -> str:
     return make_id_number(region6="331022", birth=birth, seq=next(_seq) % 1000)
 
 
-HUKOU = ("id_number", "record_id", "effective_date", "household_number", "relation", "status", "name",
-         "village_code", "address")  # fmt: skip
+HUKOU = (
+    "id_number",
+    "record_id",
+    "effective_date",
+    "household_number",
+    "relation",
+    "status",
+    "name",
+    "village_code",
+    "address",
+)
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

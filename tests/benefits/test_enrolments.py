@@ -32,21 +32,30 @@ TODAY = dt.datetime(2026, 9, 14, 9, 0, tzinfo=dt.UTC)
 
 def start(household: Household, actor: Any = None, **kw: Any) -> Enrolment:
     args: dict[str, Any] = {
-        "item": "dibao", "since": dt.date(2026, 1, 1), "source": Enrolment.Source.GRANTED_OUTCOME,
-        "monthly_amount": Decimal("850.00"), "source_ref": "outcome:1",
-    } | kw  # fmt: skip
+        "item": "dibao",
+        "since": dt.date(2026, 1, 1),
+        "source": Enrolment.Source.GRANTED_OUTCOME,
+        "monthly_amount": Decimal("850.00"),
+        "source_ref": "outcome:1",
+    } | kw
     return enrolment_start(actor=actor, household_id=household.pk, **args)
 
 
 def test_a_start_enrols_the_household_with_its_event_and_audit(county_map: Any, personas: Any) -> None:
     home = f.household(county_map.village_a1)
     e = start(home, personas.assistant_a)
-    assert (e.state, e.township, e.monthly_amount, e.created_by) == (S.ACTIVE, county_map.town_a, Decimal("850.00"),
-                                                                     personas.assistant_a)  # fmt: skip
+    assert (e.state, e.township, e.monthly_amount, e.created_by) == (
+        S.ACTIVE,
+        county_map.town_a,
+        Decimal("850.00"),
+        personas.assistant_a,
+    )
     home.refresh_from_db()
     assert home.is_enrolled
     assert list(e.events.values_list("kind", "new_state")) == [("started", "active")]
-    assert AuditEvent.objects.filter(action="enrolment.start", subject_id=str(e.pk), actor=personas.assistant_a).exists()
+    assert AuditEvent.objects.filter(
+        action="enrolment.start", subject_id=str(e.pk), actor=personas.assistant_a
+    ).exists()
 
 
 def test_starting_the_same_outcome_again_returns_the_open_enrolment(county_map: Any) -> None:
@@ -74,8 +83,15 @@ def test_an_assistants_entry_needs_a_reason_and_an_amount_or_kind(county_map: An
     with pytest.raises(ApplicationError) as no_amount:
         start(home, monthly_amount=None, kind="")
     assert "monthly_amount" in no_amount.value.extra["fields"]
-    e = start(home, personas.assistant_a, source=Enrolment.Source.ASSISTANT_ENTRY, source_ref="", reason="纸质档案补录",
-              monthly_amount=None, kind="米面油")  # fmt: skip
+    e = start(
+        home,
+        personas.assistant_a,
+        source=Enrolment.Source.ASSISTANT_ENTRY,
+        source_ref="",
+        reason="纸质档案补录",
+        monthly_amount=None,
+        kind="米面油",
+    )
     assert e.reason == "纸质档案补录" and e.kind == "米面油"
 
 
@@ -87,7 +103,9 @@ def test_another_townships_assistant_gets_404_and_a_cadre_403(county_map: Any, p
         start(home, personas.cadre_a1)
     e = start(home)
     with pytest.raises(Http404):
-        enrolment_begin_exit(actor=personas.assistant_b, enrolment_id=e.pk, grace_end=dt.date.today(), reason="x")
+        enrolment_begin_exit(
+            actor=personas.assistant_b, enrolment_id=e.pk, grace_end=dt.date.today(), reason="x"
+        )
     with pytest.raises(Http404):
         enrolment_get(user=personas.assistant_b, enrolment_id=e.pk)
     assert enrolment_get(user=personas.assistant_a, enrolment_id=e.pk) == e
@@ -101,16 +119,27 @@ def test_another_townships_assistant_gets_404_and_a_cadre_403(county_map: Any, p
 def test_exit_then_end_keeps_every_step_and_unsets_is_enrolled(county_map: Any, personas: Any) -> None:
     home = f.household(county_map.village_a1)
     e = start(home)
-    enrolment_begin_exit(actor=personas.assistant_a, enrolment_id=e.pk, grace_end=dt.date(2026, 12, 31),
-                         reason="家庭购车，收入超标", warning_id=7)  # fmt: skip
+    enrolment_begin_exit(
+        actor=personas.assistant_a,
+        enrolment_id=e.pk,
+        grace_end=dt.date(2026, 12, 31),
+        reason="家庭购车，收入超标",
+        warning_id=7,
+    )
     e.refresh_from_db()
     assert (e.state, e.grace_end) == (S.GRADUAL_EXIT, dt.date(2026, 12, 31))
-    enrolment_end(actor=personas.assistant_a, enrolment_id=e.pk, ended_on=dt.date(2026, 10, 1),
-                  why=Enrolment.EndReason.DECEASED)  # fmt: skip
+    enrolment_end(
+        actor=personas.assistant_a,
+        enrolment_id=e.pk,
+        ended_on=dt.date(2026, 10, 1),
+        why=Enrolment.EndReason.DECEASED,
+    )
     e.refresh_from_db()
     assert (e.state, e.ended_on, e.end_reason) == (S.ENDED, dt.date(2026, 10, 1), "deceased")
     assert list(e.events.values_list("kind", "old_state", "new_state")) == [
-        ("started", "", "active"), ("exit_begun", "active", "gradual_exit"), ("ended", "gradual_exit", "ended"),
+        ("started", "", "active"),
+        ("exit_begun", "active", "gradual_exit"),
+        ("ended", "gradual_exit", "ended"),
     ]
     assert e.events.get(kind="exit_begun").data == {"warning": 7}
     home.refresh_from_db()
@@ -136,7 +165,9 @@ def test_an_exit_needs_a_reason_and_a_grace_end_from_today(county_map: Any) -> N
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_assistants_starting_an_exit_at_once_one_wins_the_other_gets_409(county_map: Any, personas: Any) -> None:
+def test_two_assistants_starting_an_exit_at_once_one_wins_the_other_gets_409(
+    county_map: Any, personas: Any
+) -> None:
     e = start(f.household(county_map.village_a1))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

@@ -26,8 +26,15 @@ def at(day: dt.date) -> dt.datetime:
 
 def exiting(county_map: Any, grace_end: dt.date, village: Any = None) -> Enrolment:
     home = f.household(village or county_map.village_a1)
-    e = enrolment_start(actor=None, household_id=home.pk, item="dibao", since=dt.date(2025, 1, 1),
-                        source=Enrolment.Source.GRANTED_OUTCOME, monthly_amount=Decimal("850"), source_ref=f"o{home.pk}")  # fmt: skip
+    e = enrolment_start(
+        actor=None,
+        household_id=home.pk,
+        item="dibao",
+        since=dt.date(2025, 1, 1),
+        source=Enrolment.Source.GRANTED_OUTCOME,
+        monthly_amount=Decimal("850"),
+        source_ref=f"o{home.pk}",
+    )
     with time_machine.travel(at(dt.date(2026, 9, 1)), tick=False):
         return enrolment_begin_exit(actor=None, enrolment_id=e.pk, grace_end=grace_end, reason="收入超标")
 
@@ -74,7 +81,9 @@ def test_the_township_is_reminded_five_working_days_before_once(county_map: Any)
     # 2026-10-01..07 are the National Day holidays: working days skip them.
     e = exiting(county_map, dt.date(2026, 10, 12))
     other = exiting(county_map, dt.date(2026, 10, 12), county_map.village_b1)
-    TownshipContact.objects.create(township=county_map.town_a, phone="13800138000", phone_hash=phone_index("+8613800138000"))
+    TownshipContact.objects.create(
+        township=county_map.town_a, phone="13800138000", phone_hash=phone_index("+8613800138000")
+    )
     with time_machine.travel(at(dt.date(2026, 9, 28)), tick=False):
         assert grace_reminder_sweep() == 0
     with time_machine.travel(at(dt.date(2026, 9, 30)), tick=False):
@@ -83,8 +92,12 @@ def test_the_township_is_reminded_five_working_days_before_once(county_map: Any)
     with time_machine.travel(at(dt.date(2026, 10, 9)), tick=False):
         assert grace_reminder_sweep() == 0
     task = RollTask.objects.get(enrolment=e)
-    assert (task.kind, task.township, task.due_date, task.status) == ("grace_ending", county_map.town_a,
-                                                                      dt.date(2026, 10, 12), "open")  # fmt: skip
+    assert (task.kind, task.township, task.due_date, task.status) == (
+        "grace_ending",
+        county_map.town_a,
+        dt.date(2026, 10, 12),
+        "open",
+    )
     assert RollTask.objects.get(enrolment=other).township == county_map.town_b
     sms = SmsMessage.objects.get()
     assert (sms.template, sms.params) == ("grace_ending", {"count": "1", "date": "2026-10-12"})
@@ -104,7 +117,9 @@ def test_a_handled_reminder_is_not_raised_again(county_map: Any) -> None:
 def test_two_beats_reminding_at_once_create_each_task_once(county_map: Any) -> None:
     for _ in range(3):
         exiting(county_map, dt.date(2026, 9, 18))
-    TownshipContact.objects.create(township=county_map.town_a, phone="13800138000", phone_hash=phone_index("+8613800138000"))
+    TownshipContact.objects.create(
+        township=county_map.town_a, phone="13800138000", phone_hash=phone_index("+8613800138000")
+    )
     barrier = threading.Barrier(2)
     made: list[int] = []
 

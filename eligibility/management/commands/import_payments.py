@@ -21,4 +21,3 @@ class Command(ImportPoolCommand):
         for action in parser._actions:
             if action.dest == "category":
                 action.choices = sorted(PAYMENT_DEFAULT_ITEMS)
-
