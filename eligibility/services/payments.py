@@ -17,6 +17,8 @@ one INSERT ... SELECT ... ON CONFLICT then writes the ledger:
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -58,6 +60,19 @@ def write_payments(
         [prefix + "%"],
     )
     (reimport,) = cursor.fetchone()
+    department = (
+        Department.objects.filter(code=category.department).values_list("name", flat=True).first() or ""
+    )
+    if not reimport:
+        return _load_directly(
+            cursor,
+            stream,
+            category=category,
+            job_id=job_id,
+            now=now,
+            department=department,
+            copy_size=copy_size,
+        )
     stage = f"payment_stage_{job_id}"
     cursor.execute(
         f'CREATE TEMPORARY TABLE {stage} (source_record_id text COLLATE "C", '
@@ -92,11 +107,10 @@ def write_payments(
     department = (
         Department.objects.filter(code=category.department).values_list("name", flat=True).first() or ""
     )
+    # An unchanged row is left out before the INSERT: ON CONFLICT DO UPDATE ... WHERE would lock it.
     unchanged_filter = (
         f"AND NOT EXISTS (SELECT 1 FROM {LEDGER} b2 WHERE b2.source_key = %(prefix)s || s.source_record_id "  # noqa: S608
         "AND b2.content_hash = s.content_hash)"
-        if reimport
-        else ""
     )
     cursor.execute(
         f"""
@@ -136,6 +150,141 @@ def write_payments(
     result.rows_inserted = int(inserted)
     result.rows_updated = int(updated)
     result.rows_unchanged = good - len(bad_lines) - result.rows_inserted - result.rows_updated
+    result.errors.sort()
+    return result
+
+
+NULL = "\\N"
+
+
+def _copy_text(value: str) -> str:
+    """A value as COPY text: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+class _LedgerRows:
+    """The stream's staging lines turned into ledger rows, for a first load COPYed straight in.
+
+    The person of each row is looked up in a dict of the registry's persons (one query), so the
+    backend writes the ledger while Python validates the next chunk, as the pool's first load does;
+    a row whose person is unknown, or without amount and in-kind description, is rejected by line
+    here. A record id seen again cannot be sent (the unique key would abort the COPY): its row is
+    kept in `diverted` (last one wins) and applied after the COPY as an update.
+    """
+
+    def __init__(self, stream: RowStream, *, persons: dict[str, tuple[int, int]], tail: str, item: str,
+                 prefix: str, head: str) -> None:  # fmt: skip
+        self.stream = stream
+        self.persons = persons
+        self.tail = tail
+        self.item = item
+        self.prefix = prefix
+        self.head = head
+        self.emitted: set[str] = set()
+        self.diverted: dict[str, str] = {}
+        self.bad: list[tuple[int, str]] = []
+        self._unknown = _("id_number: the person is not in the household registry (import 户籍 first)")
+        self._empty = _("amount or in_kind is required")
+
+    def read(self, size: int = -1) -> str:
+        while True:
+            text = self.stream.read(size)
+            if not text:
+                return ""
+            out = self._rows(text)
+            if out:
+                return out
+
+    def _rows(self, text: str) -> str:
+        out: list[str] = []
+        persons, emitted, loads, null = self.persons, self.emitted, json.loads, NULL
+        # split("\n"), not splitlines(): a JSON string may hold U+2028 and other line separators.
+        for row in text.split("\n"):
+            if not row:
+                continue
+            rid, person, eff, data, content, line = row.split("\t")
+            found = persons.get(person)
+            if found is None:
+                self.bad.append((int(line), self._unknown))
+                continue
+            # The stream doubled backslashes for COPY; the JSON itself is read unescaped.
+            fields = loads(data.replace("\\\\", "\\") if "\\" in data else data)
+            amount, in_kind = fields.get("amount"), fields.get("in_kind") or ""
+            if amount is None and not in_kind:
+                self.bad.append((int(line), self._empty))
+                continue
+            period = fields.get("period") or eff
+            item = _copy_text(fields["item"]) if fields.get("item") else self.item
+            text_row = (
+                f"{found[1]}\t{found[0]}\t{null}\t{item}\t{self.head}"
+                f"{null if amount is None else amount}\t{_copy_text(in_kind)}\t{period[:8]}01\t{eff}\t"
+                f"payment_file\t{self.prefix}{rid}\t{content}{self.tail}"
+            )
+            if rid in emitted:
+                self.diverted[rid] = text_row
+            else:
+                emitted.add(rid)
+                out.append(text_row)
+        return "".join(out)
+
+    def readline(self, size: int = -1) -> str:  # pragma: no cover - copy_expert uses read()
+        return self.read(size)
+
+
+_DIRECT_COLUMNS = (
+    "household_id, person_id, enrolment_id, item, provider_code, provider_name, amount, in_kind, period, "
+    "paid_on, source, source_key, content_hash, import_job_id, created_at, updated_at"
+)
+
+
+def _load_directly(
+    cursor: Any,
+    stream: RowStream,
+    *,
+    category: Category,
+    job_id: int,
+    now: dt.datetime,
+    department: str,
+    copy_size: int,
+) -> ImportResult:
+    persons = {
+        h: (pid, hid) for pid, h, hid in Person.objects.values_list("id", "id_number_hash", "household_id")
+    }
+    rows = _LedgerRows(
+        stream,
+        persons=persons,
+        tail=f"\t{job_id}\t{now.isoformat()}\t{now.isoformat()}\n",
+        item=_copy_text(PAYMENT_DEFAULT_ITEMS.get(category.code, "")),
+        prefix=_copy_text(source_prefix(category.code)),
+        head=f"{_copy_text(category.department)}\t{_copy_text(department)}\t",
+    )
+    cursor.copy_expert(f"COPY {LEDGER} ({_DIRECT_COLUMNS}) FROM STDIN", rows, copy_size)
+    result = stream.result
+    if rows.diverted:
+        stage = f"payment_dups_{job_id}"
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {stage} (LIKE {LEDGER} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP"
+        )
+        cursor.copy_expert(
+            f"COPY {stage} ({_DIRECT_COLUMNS}) FROM STDIN", io.StringIO("".join(rows.diverted.values()))
+        )
+        cursor.execute(
+            f"""
+            UPDATE {LEDGER} b SET household_id = s.household_id, person_id = s.person_id, item = s.item,
+                   amount = s.amount, in_kind = s.in_kind, period = s.period, paid_on = s.paid_on,
+                   content_hash = s.content_hash
+            FROM {stage} s WHERE b.source_key = s.source_key
+            """  # noqa: S608 - table names from the model and an integer id
+        )
+    for line, reason in rows.bad:
+        result.rows_rejected += 1
+        if len(result.errors) < MAX_REPORTED:
+            result.errors.append((line, reason))
+    result.rows_inserted = len(rows.emitted)
     result.errors.sort()
     return result
 

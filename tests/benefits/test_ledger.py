@@ -202,3 +202,24 @@ def test_a_single_benefit_is_recorded_once_and_read_in_scope(county_map: Any, pe
     assert created and not created_again and entry.pk == again.pk and entry.period == dt.date(2026, 5, 1)
     assert list(benefits_of_household(user=personas.assistant_a, household_id=home.pk)) == [entry]
     assert not benefits_of_household(user=personas.assistant_b, household_id=home.pk).exists()
+
+
+def test_a_first_load_keeps_the_last_row_of_a_repeated_payment_id_and_odd_text(county_map: Any) -> None:
+    a = f.household(county_map.village_a1).members.get()
+    odd = "米\\面\t油\u2028一袋"
+    job = run(
+        "payment_disaster",
+        csv_bytes(
+            HEADER,
+            [
+                (a.id_number, "P1", "2026-03-10", "100", "", ""),
+                (a.id_number, "P2", "2026-03-10", "", "", odd),
+                (a.id_number, "P1", "2026-03-11", "120", "", ""),
+            ],
+        ),
+    )
+    assert (job.rows_inserted, job.rows_rejected) == (2, 1)
+    assert [line for line, _ in report(job)] == [2]
+    first = BenefitEntry.objects.get(source_key="file:payment_disaster:P1")
+    assert (first.amount, first.paid_on, first.item) == (Decimal("120.00"), dt.date(2026, 3, 11), "disaster")
+    assert BenefitEntry.objects.get(source_key="file:payment_disaster:P2").in_kind == odd
