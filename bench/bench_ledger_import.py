@@ -48,7 +48,8 @@ def _registry() -> None:
         code="331022000000", defaults={"name": "S县", "level": "county", "kind": "county"}
     )
     town, _ = Region.objects.get_or_create(
-        code="331022999000", defaults={"name": "基准镇", "level": "township", "kind": "town", "parent": county}
+        code="331022999000",
+        defaults={"name": "基准镇", "level": "township", "kind": "town", "parent": county},
     )
     village, _ = Region.objects.get_or_create(
         code="331022999201",
