@@ -110,6 +110,11 @@ def may_handle_monitoring(user: Any) -> bool:
     return is_centre(user)
 
 
+def may_change_rolls(user: Any) -> bool:
+    """Enrol, start or take back a gradual exit, end an enrolment (benefits.services.enrolments)."""
+    return is_centre(user)
+
+
 # --- referrals (what may be done to one referral: referrals.permissions) ---------------------
 
 

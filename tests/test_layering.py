@@ -13,7 +13,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Lowest first; a package may import only from itself and the packages before it.
-LAYERS = ("assist_center", "applications", "eligibility", "referrals", "charity", "happiness_list", "demo")
+LAYERS = (
+    "assist_center",
+    "applications",
+    "benefits",
+    "eligibility",
+    "referrals",
+    "charity",
+    "happiness_list",
+    "demo",
+)
 
 
 @dataclass(frozen=True)

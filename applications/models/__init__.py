@@ -10,6 +10,7 @@ from .intake import (
     OtpChallenge,
     OtpPurpose,
 )
+from .registry import RegistryEvent
 
 __all__ = [
     "Application",
@@ -23,4 +24,5 @@ __all__ = [
     "OtpChallenge",
     "OtpPurpose",
     "Person",
+    "RegistryEvent",
 ]

@@ -18,6 +18,8 @@ class Household(models.Model):
         "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("address"), max_length=200)
+    # 户号 of the 户籍 registry; blank for a household known only from an application.
+    household_number = models.CharField(_("household number"), max_length=32, blank=True, db_collation="C")
     is_enrolled = models.BooleanField(_("enrolled in assistance"), default=False, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
@@ -26,6 +28,13 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household_number"],
+                condition=~models.Q(household_number=""),
+                name="household_number_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.village} #{self.pk}"
@@ -48,6 +57,15 @@ class Person(models.Model):
         SIBLING = "sibling", _("Sibling")
         OTHER = "other", _("Other")
 
+    class Source(models.TextChoices):
+        REGISTRY = "registry", _("Household registry (户籍)")
+        APPLICATION = "application", _("Application (not in the registry)")
+
+    class RegistryStatus(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        MOVED_OUT = "moved_out", _("Moved out of the county")
+        DECEASED = "deceased", _("Deceased")
+
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
     )
@@ -60,6 +78,11 @@ class Person(models.Model):
     phone = EncryptedTextField(_("phone"), blank=True)
     phone_hash = models.CharField(_("phone index"), max_length=64, blank=True, db_index=True)
     relation = models.CharField(_("relation to head"), max_length=16, choices=Relation.choices)
+    source = models.CharField(_("known from"), max_length=16, choices=Source.choices, default=Source.REGISTRY)
+    registry_status = models.CharField(
+        _("registry status"), max_length=16, choices=RegistryStatus.choices, default=RegistryStatus.REGISTERED
+    )
+    died_on = models.DateField(_("date of death"), null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["id_number", "phone"])
 
     class Meta:

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "assist_center.apps.AssistCenterConfig",
     "applications",
+    "benefits",
     "eligibility",
     "referrals",
     "charity",
@@ -337,6 +338,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assist_center.tasks.calendar_check_next_year",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Rolls (issue 10). Exits end on the day after their grace end: hourly bounds the delay after
+    # midnight or an outage; reminders go out each working morning; the month's ledger entries are
+    # written daily (an enrolment started today is paid for this month tomorrow). All idempotent.
+    "rolls-grace-end": {"task": "benefits.tasks.grace_end_sweep", "schedule": 3600.0},
+    "rolls-grace-reminder": {
+        "task": "benefits.tasks.grace_reminder_sweep",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "ledger-month": {"task": "benefits.tasks.ledger_write_month", "schedule": crontab(hour=2, minute=15)},
 }
 
 # SMS (docs/configuration.md): a dotted class path like EMAIL_BACKEND.

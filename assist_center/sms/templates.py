@@ -53,6 +53,12 @@ TEMPLATES: dict[str, SmsTemplate] = {
             ("red", "yellow", "blue"),
             "您单位有新的帮扶事项预警：红色{red}件、黄色{yellow}件、蓝色{blue}件，请登录工作台及时办理。",
         ),
+        # Rolls (issue 10): a township's gradual exits about to reach their grace end (no names).
+        SmsTemplate(
+            "grace_ending",
+            ("count", "date"),
+            "您乡镇有{count}户救助对象的渐退期即将结束（最早{date}），请登录系统核实并告知家庭。",
+        ),
     )
 }
 

@@ -95,6 +95,10 @@ register(
             FieldSpec("relation", "str", "与户主关系"),
             FieldSpec("hukou_kind", "str", "户口性质（农业/非农业/居民）", required=False),
             FieldSpec("status", "str", f"{_STATUS}（正常/迁出/注销）"),
+            # The registry (issue 10) needs these to add a person or a household it does not know.
+            FieldSpec("name", "str", "姓名", required=False),
+            FieldSpec("village_code", "str", "村（社区）区划代码（12 位）", required=False),
+            FieldSpec("address", "str", "住址", required=False),
         ),
         feeds=("members",),
     )
@@ -556,3 +560,37 @@ register(
         feeds=("housing",),
     )
 )
+
+
+# --- payment files (issue 10): written to the benefits ledger, not the pool -------------------
+# record_id is the department's own payment id (a re-sent or corrected file is matched on it),
+# effective_date the payment date; `period` is any day of the month paid for (the payment date's
+# month when absent). eligibility.services.payments registers the ledger writer for these codes.
+PAYMENT_DEFAULT_ITEMS: dict[str, str] = {}
+
+
+def _payment(code: str, name: str, department: str, item: str) -> None:
+    PAYMENT_DEFAULT_ITEMS[code] = item
+    register(
+        Category(
+            code=code,
+            name=name,
+            department=department,
+            fields=(
+                FieldSpec("amount", "decimal", "发放金额", "元", required=False),
+                FieldSpec("period", "date", "所属月份（该月任一日）", required=False),
+                FieldSpec("item", "str", f"救助项目代码（缺省 {item}）", required=False),
+                FieldSpec("in_kind", "str", "实物或减免内容", required=False),
+            ),
+            feeds=(),
+        )
+    )
+
+
+_payment("payment_dibao", "低保金发放", "civil_affairs", "dibao")
+_payment("payment_extreme_poverty", "特困人员供养金发放", "civil_affairs", "extreme_poverty")
+_payment("payment_pension_premium", "城乡居民养老保险代缴", "human_resources", "pension_premium")
+_payment("payment_disability", "残疾人两项补贴发放", "disabled_federation", "disability_living")
+_payment("payment_utility", "电费等生活费用减免", "power_supply", "utility_relief")
+_payment("payment_medical_aid", "医疗救助结算", "medical_security", "medical")
+_payment("payment_disaster", "受灾人员救助发放", "emergency", "disaster")

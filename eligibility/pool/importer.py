@@ -455,6 +455,9 @@ class RowStream:
         # Direct mode: the row text before and after the per-row columns; None = staging mode.
         self._direct: tuple[str, str] | None = None
         self.diverted: dict[str, str] = {}
+        # blind index -> normalised ID number of each good row, when the category's import handler
+        # asks for it (pool.handlers.ImportHandler.keeps_id_numbers); None otherwise.
+        self.id_numbers: dict[str, str] | None = None
         self._done = False
         self._last_line = table.rows.line_num  # type: ignore[attr-defined]
         self._next_progress_rows = progress_rows
@@ -581,6 +584,8 @@ class RowStream:
                 oh = outer.copy()
                 oh.update(ih.digest())
                 person = oh.hexdigest()
+                if self.id_numbers is not None:
+                    self.id_numbers[person] = number  # type: ignore[assignment]
                 content = md5(f"{dept}|{person}|{eff}|{data}".encode()).hexdigest()
                 earlier = seen.get(rid)
                 if earlier is not None:

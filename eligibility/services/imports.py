@@ -35,6 +35,7 @@ from assist_center.outbox import enqueue
 
 from ..models import ImportJob
 from ..pool.categories import CATEGORIES
+from ..pool.handlers import import_handler
 from ..pool.importer import HeaderError, ImportResult, RowStream, make_layout, open_table, stage_and_upsert
 
 log = structlog.get_logger(__name__)
@@ -249,11 +250,17 @@ def pool_import_run(
             **({"rows_per_chunk": rows_per_chunk} if rows_per_chunk else {}),
             **({"progress_rows": progress_rows} if progress_rows else {}),
         )
+        handler = import_handler(category.code)
+        if handler.keeps_id_numbers:
+            stream.id_numbers = {}
         with transaction.atomic():
             with connection.cursor() as cursor:
-                result = stage_and_upsert(
-                    cursor, stream, category=category, job_id=job_id, now=timezone.now()
-                )
+                write = handler.write or stage_and_upsert
+                result = write(cursor, stream, category=category, job_id=job_id, now=timezone.now())
+                if handler.after is not None:
+                    handler.after(
+                        cursor=cursor, stream=stream, category=category, job_id=job_id, result=result
+                    )
             result.seconds = time.perf_counter() - clock
             _finish(job, result, started)
         table.close()
@@ -284,7 +291,7 @@ def _finish(job: ImportJob, result: ImportResult, started: dt.datetime) -> None:
         "rows_updated": result.rows_updated,
         "rows_unchanged": result.rows_unchanged,
         "rows_rejected": result.rows_rejected,
-        "error_report": result.error_csv() if result.rows_rejected else "",
+        "error_report": result.error_csv() if result.rows_rejected or result.errors else "",
         "failure": "",
         # The upload holds plaintext ID numbers: it goes as soon as the pool holds their index.
         "upload": None,

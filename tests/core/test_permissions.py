@@ -24,6 +24,7 @@ EXPECTED: dict[Callable[[Any], bool], set[str]] = {
     p.may_regenerate_form: CENTRE,
     p.may_run_verification: CENTRE,
     p.may_handle_monitoring: CENTRE,
+    p.may_change_rolls: CENTRE,
     p.may_use_workbench: CENTRE | {"dept_civil", "dept_medical"},
     p.is_department_staff: {"dept_civil", "dept_medical"},
     # 代办 is the township assistant's alone: not the coordinator's, not a superuser's.
@@ -37,6 +38,17 @@ def everyone(personas: Any) -> dict[str, Any]:
     users = dict(vars(personas))
     users["root"] = f.UserFactory(username="root", is_superuser=True)
     return users
+
+
+def test_every_predicate_of_the_module_is_in_the_table() -> None:
+    # A new predicate without its row would let any role through unnoticed. (acts_for_department
+    # takes a department too: its own test below.)
+    public = {
+        fn
+        for name, fn in vars(p).items()
+        if callable(fn) and getattr(fn, "__module__", "") == p.__name__ and name.startswith(("may_", "is_"))
+    }
+    assert public - set(EXPECTED) == set()
 
 
 @pytest.mark.parametrize("predicate", list(EXPECTED), ids=lambda fn: fn.__name__)

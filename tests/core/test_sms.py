@@ -155,6 +155,7 @@ def test_every_template_renders_with_its_parameters() -> None:
         "red": "1",
         "yellow": "2",
         "blue": "3",
+        "date": "2026-10-12",
     }
     for code, template in TEMPLATES.items():
         params = validate_params(code, {p: samples[p] for p in template.params})
