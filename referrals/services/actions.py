@@ -29,6 +29,9 @@ from assist_center.errors import ConflictError, field_error
 from assist_center.inputs import clean_text
 from assist_center.sms.services import sms_queue
 from assist_center.workdays import add_working_days, deadline, working_days_between
+from benefits.models import BenefitEntry, Enrolment
+from benefits.services.enrolments import enrolment_start
+from benefits.services.ledger import benefit_record
 from eligibility.rules import ITEM_LABELS
 
 from .. import selectors
@@ -300,6 +303,9 @@ def referral_complete(*, actor: Actor, referral_id: int, outcomes: Sequence[Outc
         referral.finished_at = timezone.now()
         referral.save(update_fields=["status", "finished_at"])
         ReferralOutcome.objects.bulk_create(rows)
+        rolls = outcomes_to_rolls(
+            referral=referral, outcomes=rows, household_id=case.application.household_id
+        )
         audit_record(
             actor=actor,
             action="referral.complete",
@@ -311,12 +317,93 @@ def referral_complete(*, actor: Actor, referral_id: int, outcomes: Sequence[Outc
                     {"item": r.item, "granted": r.granted, "benefit_kind": r.benefit_kind, "amount": r.amount}
                     for r in rows
                 ],
+                "rolls": rolls,
             },
             region=case.village,
             department=referral.department,
         )
         case_close_if_finished(actor=actor, case=case)
     return referral
+
+
+# The rolls' writers see the outcome, not the department's account: permission to change the rolls
+# is the centre's (may_change_rolls), and the department's decision was checked above
+# (require_referral_role). Their audit events name this label; referral.complete, in the same
+# transaction, names the department's person and lists what the outcome wrote to the rolls.
+ROLLS_ACTOR = "referral outcome"
+
+
+def outcome_source_ref(outcome: ReferralOutcome) -> str:
+    return str(outcome.pk)
+
+
+def outcome_benefit_key(outcome: ReferralOutcome) -> str:
+    return f"outcome:{outcome.pk}"
+
+
+def outcomes_to_rolls(
+    *, referral: Referral, outcomes: Sequence[ReferralOutcome], household_id: int | None
+) -> list[dict[str, object]]:
+    """Write granted outcomes to the rolls and the ledger in the caller's transaction; say what.
+
+    A recurring grant (monthly or yearly) enrols the household on the item from its start date
+    (source GRANTED_OUTCOME, the outcome as source ref); the monthly ledger task pays the months of
+    a monthly amount. A one-off grant is one ledger entry. Both are idempotent on the outcome, so a
+    retried call writes once. An application without a household (not yet linked to the registry)
+    writes nothing and says so; a household already on the rolls for the item (a department's own
+    list) keeps that enrolment: the reconciliation with the department's list shows any difference.
+    """
+    written: list[dict[str, object]] = []
+    today = timezone.localdate()
+    department = referral.department
+    for o in outcomes:
+        if not o.granted:
+            continue
+        if household_id is None:
+            logger.warning(
+                "referral %s: outcome %s granted, but the application has no household", referral.pk, o.pk
+            )
+            written.append({"item": o.item, "outcome": o.pk, "skipped": "no_household"})
+            continue
+        start = o.start_date or today
+        if o.period in (ReferralOutcome.Period.MONTHLY, ReferralOutcome.Period.YEARLY):
+            # A yearly amount is paid by the department's payment file: on the rolls it is the kind.
+            monthly = o.amount if o.period == ReferralOutcome.Period.MONTHLY else None
+            kind = "" if monthly is not None else o.benefit_kind
+            try:
+                enrolment = enrolment_start(
+                    actor=ROLLS_ACTOR,
+                    household_id=household_id,
+                    item=o.item,
+                    since=start,
+                    source=Enrolment.Source.GRANTED_OUTCOME,
+                    source_ref=outcome_source_ref(o),
+                    department_id=referral.department_id,
+                    monthly_amount=monthly,
+                    kind=kind,
+                )
+            except ConflictError as exc:
+                written.append(
+                    {"item": o.item, "outcome": o.pk, "already_enrolled": (exc.extra or {}).get("enrolment")}
+                )
+                continue
+            written.append({"item": o.item, "outcome": o.pk, "enrolment": enrolment.pk})
+        else:
+            entry, _created = benefit_record(
+                actor=ROLLS_ACTOR,
+                household_id=household_id,
+                source=BenefitEntry.Source.REFERRAL_OUTCOME,
+                source_key=outcome_benefit_key(o),
+                period=start,
+                item=o.item,
+                provider_code=department.code,
+                provider_name=department.name,
+                amount=o.amount,
+                in_kind="" if o.amount is not None else o.benefit_kind,
+                paid_on=o.start_date,
+            )
+            written.append({"item": o.item, "outcome": o.pk, "benefit": entry.pk})
+    return written
 
 
 # --- closing the case ------------------------------------------------------------------------
