@@ -30,6 +30,8 @@ from assist_center.errors import ConflictError, field_error
 from assist_center.permissions import may_handle_monitoring
 from assist_center.scopes import get_in_scope_or_404
 from assist_center.workdays import add_working_days
+from benefits.models import Enrolment
+from benefits.services.enrolments import enrolment_begin_exit
 
 from ..facts import dec
 from ..models import MonitoringWarning, PoolRecord
@@ -216,6 +218,32 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def warning_begin_exits(
+    *, actor: Actor, warning: MonitoringWarning, grace_end: dt.date, note: str
+) -> list[int]:
+    """Put the household's open enrolments of the warned item in gradual exit; return their ids.
+
+    The assistant decided the exit (the note says why); monitoring only proposed it. The roll's own
+    service moves each enrolment under its row lock, in the caller's transaction, so the warning
+    and the rolls change together or not at all. An enrolment already in exit keeps its grace end.
+    A warning without an item names no enrolment: nothing is ended on a guess.
+    """
+    if not warning.item:
+        return []
+    ids = list(
+        Enrolment.objects.filter(
+            household_id=warning.household_id, item=warning.item, state=Enrolment.State.ACTIVE
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for enrolment_id in ids:
+        enrolment_begin_exit(
+            actor=actor, enrolment_id=enrolment_id, grace_end=grace_end, reason=note, warning_id=warning.pk
+        )
+    return ids
+
+
 def warning_resolve(
     *,
     actor: Actor,
@@ -266,6 +294,11 @@ def warning_resolve(
         )
         if not won:
             raise ConflictError(_("This warning has already been resolved."), {"warning": warning.pk})
+        exits = (
+            warning_begin_exits(actor=actor, warning=warning, grace_end=grace_until, note=note)
+            if grace_until is not None
+            else []
+        )
         audit_record(
             actor=actor,
             action="monitoring.warning.resolve",
@@ -277,6 +310,7 @@ def warning_resolve(
                 "item": warning.item,
                 "household": warning.household_id,
                 "grace_until": grace_until,
+                "enrolments_in_exit": exits,
             },
             reason=note,
             region=warning.household.village,
