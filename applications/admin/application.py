@@ -135,6 +135,7 @@ class ApplicationMemberInline(MaskedColumns, ScopedInlineMixin, admin.TabularInl
         "role",
         "name",
         "relation",
+        "in_other_household",
         "age",
         "masked_id_number",
         "masked_phone",

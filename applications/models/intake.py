@@ -173,6 +173,19 @@ class ApplicationMember(models.Model):
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
     # Adults (18+) and every supporter authorise the data check; minors do not sign.
     must_authorise = models.BooleanField(_("must authorise"))
+    # The registry person this member is, linked on submission by the ID number's blind index
+    # (created from the application, source "application", when the registry does not know them).
+    person = models.ForeignKey(
+        "applications.Person",
+        verbose_name=_("registry person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application_memberships",
+    )
+    # The registry places this household member in another household than the application's: the
+    # assistant checks it; the registry is never changed by a resident's declaration.
+    in_other_household = models.BooleanField(_("registered in another household"), default=False)
 
     class Meta:
         verbose_name = _("application member")

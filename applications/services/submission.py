@@ -36,7 +36,16 @@ from assist_center.scopes import region_in_scope
 from assist_center.sms.services import sms_queue
 
 from ..intake import CONSENT_VERSION, ApplicationInput, PersonInput
-from ..models import Application, ApplicationMember, Channel, IdempotencyRecord, OtpPurpose
+from ..models import (
+    Application,
+    ApplicationMember,
+    Channel,
+    Household,
+    IdempotencyRecord,
+    OtpPurpose,
+    Person,
+    RegistryEvent,
+)
 from . import otp as otp_service
 from .transitions import application_transition
 
@@ -249,6 +258,8 @@ def application_submit(
                 "members": len(data.people()),
                 "needs": list(data.needs),
                 "possible_duplicate": application.possible_duplicate,
+                "household": application.household_id,
+                "in_other_household": application.members.filter(in_other_household=True).count(),
                 "consent_version": CONSENT_VERSION,
             },
             region=village,
@@ -275,8 +286,22 @@ def _create(
     duplicate = ApplicationMember.objects.filter(
         id_number_hash__in=hashes, application__status__in=Application.OPEN_STATUSES
     ).exists()
+    today = timezone.localdate()
+    rows = [
+        _member(data.applicant, role=ApplicationMember.Role.APPLICANT, position=0, today=today),
+        *(
+            _member(person, role=ApplicationMember.Role.MEMBER, position=i, today=today)
+            for i, person in enumerate(data.members, start=1)
+        ),
+        *(
+            _member(person, role=ApplicationMember.Role.SUPPORTER, position=i, today=today)
+            for i, person in enumerate(data.supporters, start=1 + len(data.members))
+        ),
+    ]
+    receipt_code = _unique(_receipt_code, "receipt_code")
+    household = _link_registry(rows, village=village, address=data.address, receipt_code=receipt_code)
     application = Application.objects.create(
-        receipt_code=_unique(_receipt_code, "receipt_code"),
+        receipt_code=receipt_code,
         family_token=_unique(_family_token, "family_token"),
         status=Application.Status.SUBMITTED,
         channel=channel,
@@ -284,6 +309,7 @@ def _create(
         code_region=code_region,
         village=village,
         township_id=int(village.township_id or 0),  # _regions refuses a village without one
+        household=household,
         address=data.address,
         needs=list(data.needs),
         need_note=data.need_note,
@@ -294,26 +320,97 @@ def _create(
         consent_version=CONSENT_VERSION,
         possible_duplicate=duplicate,
     )
-    today = timezone.localdate()
-    rows = [
-        _member(application, data.applicant, role=ApplicationMember.Role.APPLICANT, position=0, today=today),
-        *(
-            _member(application, person, role=ApplicationMember.Role.MEMBER, position=i, today=today)
-            for i, person in enumerate(data.members, start=1)
-        ),
-        *(
-            _member(
-                application,
-                person,
-                role=ApplicationMember.Role.SUPPORTER,
-                position=i,
-                today=today,
-            )
-            for i, person in enumerate(data.supporters, start=1 + len(data.members))
-        ),
-    ]
+    for row in rows:
+        row.application = application
     ApplicationMember.objects.bulk_create(rows)
     return application
+
+
+def _link_registry(
+    rows: list[ApplicationMember], *, village: Region, address: str, receipt_code: str
+) -> Household:
+    """Link the named persons to the registry and return the application's household.
+
+    The household is the applicant's in the registry, else that of the first household member the
+    registry knows, else a new one in the village (no 户号: known only from this application).
+    Applicant and members the registry does not know are created there, source "application"; a
+    member the registry places in another household is flagged (`in_other_household`), never moved:
+    only the registry's own records move people. Supporters live elsewhere by definition: linked
+    when known, neither created nor flagged.
+    """
+    household_rows = [r for r in rows if r.role != ApplicationMember.Role.SUPPORTER]
+    unknown_hashes = sorted({r.id_number_hash for r in household_rows})
+    # Two applications naming the same unregistered person at once: the second waits and links
+    # to the person the first created, instead of failing on the unique blind index.
+    for person_hash in unknown_hashes:
+        _advisory_lock(f"registry-person:{person_hash}")
+    persons = {
+        p.id_number_hash: p
+        for p in Person.objects.filter(id_number_hash__in=[r.id_number_hash for r in rows]).only(
+            "id", "id_number_hash", "household_id", "relation"
+        )
+    }
+    applicant = rows[0]
+    anchor = persons.get(applicant.id_number_hash) or next(
+        (persons[r.id_number_hash] for r in household_rows if r.id_number_hash in persons), None
+    )
+    if anchor is not None:
+        household = Household.objects.get(pk=anchor.household_id)
+    else:
+        household = Household.objects.create(
+            village=village, township_id=int(village.township_id or 0), address=address[:200]
+        )
+    # Relations are declared to the applicant; they are relations to the head only when the
+    # applicant heads the household (always so for a household this application creates).
+    applicant_heads = anchor is None or (
+        anchor.id_number_hash == applicant.id_number_hash and anchor.relation == Person.Relation.HEAD
+    )
+    created: list[Person] = []
+    for row in household_rows:
+        if row.id_number_hash in persons:
+            continue
+        relation: str = Person.Relation.OTHER
+        if applicant_heads:
+            self_row = row.relation == ApplicationMember.Relation.SELF
+            relation = Person.Relation.HEAD if self_row else row.relation
+        person = Person(
+            household=household,
+            name=row.name,
+            id_number=row.id_number,
+            id_number_hash=row.id_number_hash,
+            document_type=row.document_type,
+            sex=row.sex,
+            birth_date=row.birth_date,
+            phone=row.phone,
+            phone_hash=row.phone_hash,
+            relation=relation,
+            source=Person.Source.APPLICATION,
+        )
+        persons[row.id_number_hash] = person
+        created.append(person)
+    Person.objects.bulk_create(created)
+    today = timezone.localdate()
+    RegistryEvent.objects.bulk_create(
+        RegistryEvent(
+            person_id=p.pk,
+            kind=RegistryEvent.Kind.REGISTERED,
+            to_household_id=household.pk,
+            new={"relation": p.relation, "source": Person.Source.APPLICATION},
+            effective_date=today,
+            source_category="application",
+            source_record_id=receipt_code,
+        )
+        for p in created
+    )
+    for row in rows:
+        linked = persons.get(row.id_number_hash)
+        row.person = linked
+        row.in_other_household = (
+            linked is not None
+            and row.role == ApplicationMember.Role.MEMBER
+            and linked.household_id != household.pk
+        )
+    return household
 
 
 def _unique(make: Any, field: str) -> str:
@@ -324,13 +421,10 @@ def _unique(make: Any, field: str) -> str:
             return value
 
 
-def _member(
-    application: Application, person: PersonInput, *, role: str, position: int, today: Any
-) -> ApplicationMember:
+def _member(person: PersonInput, *, role: str, position: int, today: Any) -> ApplicationMember:
     resident = parse_id_number(person.id_number)
     adult = resident.age_on(today) >= ADULT_AGE
     return ApplicationMember(
-        application=application,
         role=role,
         position=position,
         name=person.name,
