@@ -300,10 +300,27 @@ class ColourSweep(models.Model):
 
 
 class OutsidePolicyNeed(models.Model):
-    """A need no assistance item covers, kept on the case for the charity board (公益谷)."""
+    """A need no assistance item covers, kept for the charity board (公益谷).
+
+    On the case when something was approved; an application refused on every item has no case,
+    and its need is kept all the same, on the application (every applicant's need is heard).
+    """
 
     case = models.ForeignKey(
-        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="outside_needs"
+        Case,
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outside_needs",
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     township = models.ForeignKey(
         "assist_center.Region", verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"

@@ -53,6 +53,14 @@ TEMPLATES: dict[str, SmsTemplate] = {
             ("red", "yellow", "blue"),
             "您单位有新的帮扶事项预警：红色{red}件、黄色{yellow}件、蓝色{blue}件，请登录工作台及时办理。",
         ),
+        # Issue 10: every applicant hears the outcome. Refused on every item: no item, amount,
+        # reason or member is named; the family's page and the township's window say the rest.
+        SmsTemplate(
+            "application_refused",
+            ("receipt", "url"),
+            "您的救助申请（回执号{receipt}）已审核办结，本次申请的救助事项未获批准。"
+            "办理结果请查看：{url}，如有疑问可到乡镇（街道）社会救助窗口咨询。",
+        ),
         # Rolls (issue 10): a township's gradual exits about to reach their grace end (no names).
         SmsTemplate(
             "grace_ending",

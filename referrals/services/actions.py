@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import ApplicationMember
+from applications.models import Application, ApplicationMember
 from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError, field_error
@@ -453,9 +453,14 @@ def case_close_if_finished(*, actor: Actor, case: Case) -> bool:
     return True
 
 
-def _closure_sms(case: Case, granted_items: list[str]) -> int | None:
-    """One SMS to the applicant: done, what was granted (item names only), the happiness link."""
-    application = case.application
+def applicant_sms(
+    application: Application, *, template: str, params: dict[str, str], idempotency_key: str
+) -> int | None:
+    """Queue one SMS to the application's applicant (the only member texted); its id, or None.
+
+    None when the applicant gave no mobile or the number cannot receive one: the outcome stands,
+    and the assistant tells the family.
+    """
     applicant = (
         ApplicationMember.objects.filter(application=application, role=ApplicationMember.Role.APPLICANT)
         .order_by("position")
@@ -463,6 +468,19 @@ def _closure_sms(case: Case, granted_items: list[str]) -> int | None:
     )
     if applicant is None or not applicant.phone:
         return None
+    try:
+        sms = sms_queue(to=applicant.phone, template=template, params=params, idempotency_key=idempotency_key)
+    except (ValidationError, ValueError):
+        logger.warning(
+            "application %s: no %s SMS, the applicant's number cannot receive one", application.pk, template
+        )
+        return None
+    return sms.pk
+
+
+def _closure_sms(case: Case, granted_items: list[str]) -> int | None:
+    """One SMS to the applicant: done, what was granted (item names only), the happiness link."""
+    application = case.application
     url = happiness_url(application.family_token)
     labels = "、".join(dict.fromkeys(ITEM_LABELS.get(i, i) for i in granted_items))
     if labels:
@@ -472,12 +490,7 @@ def _closure_sms(case: Case, granted_items: list[str]) -> int | None:
         )
     else:
         template, params = "case_closed", {"receipt": application.receipt_code, "url": url}
-    try:
-        sms = sms_queue(
-            to=applicant.phone, template=template, params=params, idempotency_key=f"case-closed:{case.pk}"
-        )
-    except (ValidationError, ValueError):
-        # A landline or an unusable number: the case still closes; the assistant tells the family.
-        logger.warning("case %s closed without an SMS: the applicant's number cannot receive one", case.pk)
-        return None
-    return sms.pk
+    # A landline or an unusable number: the case still closes; the assistant tells the family.
+    return applicant_sms(
+        application, template=template, params=params, idempotency_key=f"case-closed:{case.pk}"
+    )

@@ -32,7 +32,7 @@ from .. import selectors
 from ..colours import colour_for
 from ..models import Case, DeadlineRule, OutsidePolicyNeed, Referral
 from ..permissions import referral_status_allows, require_referral_role
-from .actions import case_close_if_finished, record_colour_change
+from .actions import applicant_sms, case_close_if_finished, happiness_url, record_colour_change
 
 if TYPE_CHECKING:
     # Imported where used at run time: eligibility's services are loaded after referrals' ready().
@@ -270,11 +270,53 @@ def on_application_decided(*, decided: DecidedApplication, actor: Actor) -> Case
     Runs inside the decision's transaction, which holds the application's row lock.
     """
     if not decided.approved_items:
+        application_refused_heard(actor=actor, application=decided.application)
         return None
     existing = Case.objects.filter(application=decided.application).first()
     if existing is not None:
         return existing
     return _case_open(actor=actor, decided=decided)
+
+
+def outside_need_keep(application: Application, *, case: Case | None) -> OutsidePolicyNeed | None:
+    """Keep the application's need that no item covers (its note), once, for the charity board."""
+    text = application.need_note.strip()
+    if not text:
+        return None
+    existing = OutsidePolicyNeed.objects.filter(application=application).first()
+    if existing is not None:
+        return existing
+    return OutsidePolicyNeed.objects.create(
+        case=case,
+        application=application,
+        township=application.township,
+        text=text,
+        publish_consent=application.consent_publish,
+        share_consent=application.consent_share,
+    )
+
+
+def application_refused_heard(*, actor: Actor, application: Application) -> None:
+    """An application refused on every item: the applicant is told, and the outside need is kept.
+
+    Runs in the decision's transaction (the "application_decided" hook). The SMS names no item,
+    amount or reason (the refusal reasons are told in person) and no other member; the SMS's
+    idempotency key and the need's lookup make a repeated call change nothing.
+    """
+    sms_id = applicant_sms(
+        application,
+        template="application_refused",
+        params={"receipt": application.receipt_code, "url": happiness_url(application.family_token)},
+        idempotency_key=f"application-refused:{application.pk}",
+    )
+    need = outside_need_keep(application, case=None)
+    audit_record(
+        actor=actor,
+        action="application.refused_heard",
+        subject=application,
+        new={"sms": sms_id, "outside_need": need.pk if need else None},
+        region=application.village,
+    )
 
 
 def _household(application: Application) -> tuple[str, int]:
@@ -332,15 +374,7 @@ def _case_open(*, actor: Actor, decided: DecidedApplication) -> Case:
             schedule(referral, today=today, start=today, days=deadline_days(department, dept_items))
             referral.save()
             created.append(referral)
-        outside = None
-        if application.need_note.strip():
-            outside = OutsidePolicyNeed.objects.create(
-                case=case,
-                township=application.township,
-                text=application.need_note.strip(),
-                publish_consent=application.consent_publish,
-                share_consent=application.consent_share,
-            )
+        outside = outside_need_keep(application, case=case)
         audit_record(
             actor=actor,
             action="case.open",
