@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from referrals.views import centre, workbench
+from referrals.views import centre, household, workbench
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/referrals/", workbench.workbench, name="workbench"),
@@ -50,4 +50,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("staff/centre/queue/", centre.centre_queue, name="centre-queue"),
     path("staff/centre/stats/", centre.centre_stats, name="centre-stats"),
+    path("staff/households/<int:household_id>/", household.household_detail, name="staff-household"),
 ]

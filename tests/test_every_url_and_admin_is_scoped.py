@@ -162,6 +162,10 @@ SCOPE_TESTS: dict[str, str] = {
     "workbench-referral-cancel": f"{_WB}::test_read_only_centre_roles_get_403_on_department_actions",
     "centre-queue": f"{_CENTRE}::test_a_township_assistant_sees_only_their_townships_part_of_the_queue",
     "centre-stats": f"{_CENTRE}::test_statistics_per_case_against_the_two_day_figure",
+    "staff-household": (
+        "tests/referrals/test_household_page.py::"
+        "test_another_township_and_departments_get_404_as_for_a_missing_household"
+    ),
     "admin:eligibility.MonitoringWarning": _WARNING_SCOPE,
     "admin:eligibility_monitoringwarning_resolve": _WARNING_SCOPE,
     "admin:eligibility_monitoringwarning_whatif": _WHATIF_SCOPE,

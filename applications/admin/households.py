@@ -79,9 +79,20 @@ class HouseholdAdmin(ScopedModelAdmin):
         ("village", RelatedOnlyFieldListFilter),
     )
     search_fields = ("address", "village__name")
-    fields = ("village", "address", "is_enrolled")
+    fields = ("village", "address", "is_enrolled", "household_page")
     # Enrolment is a decision with its own service and audit trail, not a checkbox.
-    readonly_fields = ("is_enrolled",)
+    readonly_fields = ("is_enrolled", "household_page")
+
+    @admin.display(description=_("household page"))
+    def household_page(self, obj: Household | None) -> str:
+        # By URL name: the page is the referrals app's (it shows cases), above this one.
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("staff-household", args=[obj.pk]),
+            _("Applications, cases, enrolments and benefits"),
+        )
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.scope_household_qs(qs, request.user)
