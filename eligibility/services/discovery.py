@@ -4,6 +4,9 @@
 certificates, unemployment registrations, deaths), scoped to one import's changed records after an
 import or to the last 12 months in a full scan, and keeps the people registered in a household
 that is not enrolled (a lead needs a township; people the registry does not know are skipped).
+The persons are the registry's (the 户籍 import), so policy finds people who never applied: that
+is the point of discovery. People named in an application still open are left out: their household
+is already being handled, and a lead would only make a second application.
 An assistant turns a lead into an on-behalf application in one step, or dismisses it with a reason.
 """
 
@@ -21,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.intake import parse_application_input
-from applications.models import Application, Channel, Person
+from applications.models import Application, ApplicationMember, Channel, Person
 from applications.services.submission import application_submit
 from assist_center.actors import Actor
 from assist_center.audit import audit_record
@@ -122,6 +125,13 @@ def discovery_scan(*, job_id: int | None = None, today: dt.date | None = None) -
                     id_number_hash__in=hashes, household__is_enrolled=False
                 ).values_list("pk", "id_number_hash", "household_id", "household__township_id")
             }
+            applying = set(
+                ApplicationMember.objects.filter(
+                    id_number_hash__in=list(places), application__status__in=Application.OPEN_STATUSES
+                ).values_list("id_number_hash", flat=True)
+            )
+            for person_hash in applying:
+                del places[person_hash]
             relevant = [r for r in chunk if r.person_hash in places]
             if not relevant:
                 continue

@@ -214,3 +214,45 @@ def test_dismissing_needs_a_reason_and_is_scoped(lead: DiscoveryLead, personas: 
     assert AuditEvent.objects.filter(action="discovery.lead.dismiss").count() == 1
     with pytest.raises(ConflictError):
         lead_dismiss(actor=personas.assistant_a, lead_id=lead.pk, reason="again")
+
+
+@pytest.mark.django_db
+def test_a_person_known_only_from_the_hukou_registry_who_never_applied_is_found(
+    county_map: Any, standards: None
+) -> None:
+    from applications.models import Person
+    from tests.benefits.helpers import HUKOU, csv_bytes, new_id, run
+
+    number = new_id(dt.date(1975, 6, 1))
+    village = county_map.village_b1.code
+    run(
+        "hukou",
+        csv_bytes(HUKOU, [(number, "R1", "2020-01-01", "H900", "户主", "正常", "李大山", village, "")]),
+    )
+    person = Person.objects.get(household__household_number="H900")
+    assert person.source == Person.Source.REGISTRY
+    assert not ApplicationMember.objects.exists() and not Application.objects.exists()
+
+    job = import_rows(
+        "unemployment",
+        [{"person": person, "record_id": "U9", "effective_date": days_ago(5), "status": "登记中"}],
+    )
+    assert discovery_scan(job_id=job.pk) == 1
+    lead = DiscoveryLead.objects.get()
+    assert (lead.person, lead.township, lead.reason) == (person, county_map.town_b, "unemployment_registered")
+
+
+@pytest.mark.django_db
+def test_no_lead_for_a_person_whose_application_is_still_open(county_map: Any, standards: None) -> None:
+    from tests import factories as f
+
+    app = f.ApplicationFactory.create(village=county_map.village_a1)
+    applicant = app.members.get(role=ApplicationMember.Role.APPLICANT).person
+    assert applicant is not None
+    job = import_rows(
+        "unemployment",
+        [{"person": applicant, "record_id": "U7", "effective_date": days_ago(5), "status": "登记中"}],
+    )
+    assert discovery_scan(job_id=job.pk) == 0
+    Application.objects.filter(pk=app.pk).update(status=Application.Status.WITHDRAWN)
+    assert discovery_scan(job_id=job.pk) == 1  # withdrawn: the household is no longer being handled
