@@ -3,9 +3,10 @@
 Most categories are plain pool records. A few do more with the same streamed, validated rows:
 户籍 and death records also update the county registry, a department's list of existing
 recipients is reconciled with the rolls, and payment files are written to the benefits ledger
-instead of the pool. Each registers an `ImportHandler` for its category code at start-up
-(EligibilityConfig.ready); `pool_import_run` asks `import_handler(code)` and otherwise behaves
-the same for every category: one job, one transaction, the same progress and error report.
+instead of the pool. Each registers an `ImportHandler` for its category code when its module
+loads (eligibility.services.imports imports them); `pool_import_run` asks `import_handler(code)`
+and otherwise behaves the same for every category: one job, one transaction, the same progress
+and error report.
 """
 
 from __future__ import annotations

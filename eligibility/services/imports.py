@@ -38,6 +38,10 @@ from ..pool.categories import CATEGORIES
 from ..pool.handlers import import_handler
 from ..pool.importer import HeaderError, ImportResult, RowStream, make_layout, open_table, stage_and_upsert
 
+# The categories that do more than the pool register their handlers when these load: imported
+# here, by the one pipeline that asks for handlers, so no start-up hook has to load services.
+from . import payments, registry  # noqa: F401
+
 log = structlog.get_logger(__name__)
 
 ProgressFn = Callable[[int, int], None]

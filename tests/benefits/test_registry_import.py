@@ -147,5 +147,5 @@ def test_rows_the_registry_cannot_use_are_reported_by_line_and_kept_in_the_pool(
     assert job.rows_inserted == 2 and job.rows_rejected == 0
     lines = dict(report(job))
     assert set(lines) == {2, 3}
-    assert "name" in lines[2] and "village_code" in lines[3]
+    assert "姓名" in lines[2] and "village_code" in lines[3]  # the error file is in Chinese
     assert not Person.objects.exists()
