@@ -2,7 +2,7 @@
 
 A stage is a function of the command's options and its console. Each one is safe to run again
 and, with `if_empty`, leaves alone what an earlier run made; the next issues' stages (the charity
-board, the benefits ledger) go at the end of STAGES.
+board) go at the end of STAGES.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from applications.models import Application, Household
 from assist_center.models import Region
+from benefits.models import BenefitEntry, Enrolment
 from eligibility.models import PoolRecord
 from referrals.models import Colour
 
@@ -27,6 +28,7 @@ from .cases import SeedCasesError, seed_cases
 from .county import build
 from .password import get_or_create_demo_password
 from .pool import SeedPoolResult, seed_pool_records, seed_standards
+from .rolls import seed_rolls
 
 DEFAULT_HOUSEHOLDS = 10_000
 
@@ -147,9 +149,31 @@ def cases(options: Options, console: Console) -> None:
     )
 
 
-# In the order they run: the pool describes the county's households, the cases are made from both.
+def rolls(options: Options, console: Console) -> None:
+    """The rolls from granted outcomes and the existing recipients' list, and a year of the ledger."""
+    # Not "any enrolment": the cases stage's granted outcomes already enrol as they are recorded.
+    if options.if_empty and (
+        Enrolment.objects.filter(source=Enrolment.Source.EXISTING_RECIPIENT).exists()
+        or BenefitEntry.objects.filter(source=BenefitEntry.Source.ENROLMENT_MONTH).exists()
+    ):
+        console.stdout("演示在册名单未生成：数据库中已有在册记录。")
+        return
+    started = time.monotonic()
+    result = seed_rolls()
+    tasks = sum(result.tasks.values())
+    first, last = (result.months[0], result.months[-1]) if result.months else ("-", "-")
+    console.stdout(
+        f"演示在册名单已生成（{time.monotonic() - started:.1f} 秒）：转办给付入册 {result.granted} 项，"
+        f"存量救助对象入册 {result.existing} 户（已在册 {result.already_enrolled}），"
+        f"比对任务 {tasks} 件；{first} 至 {last} 待遇台账 {result.ledger_entries} 条。"
+    )
+
+
+# In the order they run: the pool describes the county's households, the cases are made from both,
+# the rolls from the cases' granted outcomes and the pool's list of existing recipients.
 STAGES: dict[str, Callable[[Options, Console], None]] = {
     "county": county,
     "pool": pool,
     "cases": cases,
+    "rolls": rolls,
 }

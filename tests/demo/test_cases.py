@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from applications.models import Application, Authorisation, Household
 from assist_center.models import AuditEvent, Region
+from benefits.models import BenefitEntry, Enrolment
 from eligibility.models import PoolRecord, Standard, VerificationReport
 from referrals.models import Case, Notification, Referral, ReferralOutcome
 
@@ -106,6 +107,8 @@ def _counts() -> tuple[int, ...]:
         Application.objects.count(),
         Case.objects.count(),
         Referral.objects.count(),
+        Enrolment.objects.count(),
+        BenefitEntry.objects.count(),
         AuditEvent.objects.count(),
     )
 
@@ -121,9 +124,12 @@ def test_one_run_makes_every_stage_and_a_second_with_if_empty_adds_nothing(db: A
         assert Household.objects.count() == 60
         assert PoolRecord.objects.exists() and Standard.objects.exists()
         assert Application.objects.count() == 8 and Case.objects.exists()
+        assert "演示在册名单已生成" in text
+        assert Enrolment.objects.exists() and BenefitEntry.objects.exists()
 
         before = _counts()
         again = io.StringIO()
         call_command("seed_demo", "--if-empty", households=60, seed=7, count=8, stdout=again)
         assert _counts() == before
         assert "演示案件未生成" in again.getvalue()
+        assert "演示在册名单未生成" in again.getvalue()
