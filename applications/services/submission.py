@@ -202,7 +202,8 @@ def application_submit(
     application; the same key with another request raises ApplicationError(422). The same request
     again within DOUBLE_TAP_WINDOW returns the first application too (a double tap), so the resident
     who tapped twice sees one receipt. Possible duplicates (a member already in another open
-    application) are flagged for staff and never told to the resident.
+    application) are flagged for staff and never told to the resident. The named persons are
+    linked to the registry and the application to a household (`_link_registry`).
     """
     _check_channel(data=data, channel=channel, actor=actor, otp=otp)
     code_region, village = _regions(data, channel=channel, actor=actor)
