@@ -140,3 +140,20 @@ def test_an_application_without_a_household_completes_and_says_nothing_was_enrol
     assert not Enrolment.objects.exists()
     done = AuditEvent.objects.get(action="referral.complete", subject_id=str(r.pk))
     assert done.new_values["rolls"][0]["skipped"] == "no_household"
+
+
+@pytest.mark.django_db
+def test_a_yearly_grant_enrols_the_kind_and_leaves_the_months_to_the_payment_file(
+    county_map: Any, personas: Any
+) -> None:
+    from benefits.services.ledger import ledger_write_month
+
+    r = _referral(county_map, personas, ["dibao"])
+    yearly = OutcomeInput(
+        item="dibao", granted=True, benefit_kind="低保金（按年发放）", amount="9600", period="yearly"
+    )
+    referral_complete(actor=personas.dept_civil, referral_id=r.pk, outcomes=[yearly])
+    e = Enrolment.objects.get()
+    assert (e.monthly_amount, e.kind) == (None, "低保金（按年发放）")
+    assert e.source == Enrolment.Source.GRANTED_OUTCOME
+    assert ledger_write_month() == 0 and not BenefitEntry.objects.exists()
