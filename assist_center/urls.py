@@ -28,6 +28,8 @@ urlpatterns = [
     # The root URLconf composes the apps; nothing else in assist_center imports them.
     path("", include("applications.urls")),
     path("", include("referrals.urls")),
+    path("", include("charity.urls")),
+    path("", include("happiness_list.urls")),
 ]
 
 handler404 = "assist_center.error_views.not_found"

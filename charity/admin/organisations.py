@@ -16,7 +16,7 @@ from assist_center.admin.base import ScopedModelAdmin
 from assist_center.models import Region, Role
 from assist_center.scopes import is_county_wide
 
-from .models import Organisation
+from ..models import Organisation
 
 
 @admin.register(Organisation)

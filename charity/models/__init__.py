@@ -1,0 +1,3 @@
+from .organisations import Organisation
+
+__all__ = ["Organisation"]
