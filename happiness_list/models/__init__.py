@@ -1,0 +1,1 @@
+"""The happiness list's models: one module per model family."""
