@@ -32,7 +32,10 @@ TAGS: dict[int, dict[str, object]] = {
     Level.SATISFIED: {"smooth": _("Went smoothly"), "clear_explanation": _("Clearly explained")},
     Level.FAIRLY_SATISFIED: {"mostly_solved": _("Mostly solved"), "long_wait": _("Long wait")},
     Level.DISSATISFIED: {"slow": _("Slow to handle"), "not_fully_solved": _("Not fully solved")},
-    Level.VERY_DISSATISFIED: {"passed_around": _("Passed from office to office"), "unsolved": _("Not solved")},
+    Level.VERY_DISSATISFIED: {
+        "passed_around": _("Passed from office to office"),
+        "unsolved": _("Not solved"),
+    },
 }
 MAX_TAGS = 2
 
@@ -217,7 +220,9 @@ class RatingDispute(models.Model):
         UPHELD = "upheld", _("Upheld: left out of the figures")
         REJECTED = "rejected", _("Rejected: the rating stands")
 
-    rating = models.ForeignKey(Rating, verbose_name=_("rating"), on_delete=models.PROTECT, related_name="disputes")
+    rating = models.ForeignKey(
+        Rating, verbose_name=_("rating"), on_delete=models.PROTECT, related_name="disputes"
+    )
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT, related_name="+"
     )
