@@ -25,14 +25,18 @@ __all__ = [
     "is_centre",
     "is_county_wide",
     "is_department_staff",
+    "may_dispute_rating",
     "may_download_form",
+    "may_handle_low_ratings",
     "may_handle_monitoring",
     "may_move_application",
     "may_regenerate_form",
+    "may_review_rating_disputes",
     "may_run_verification",
     "may_submit_on_behalf",
     "may_upload_paper",
     "may_use_workbench",
+    "may_view_evaluation",
 ]
 
 # The centre: the county coordinator and the township assistants, who handle the cases of their
@@ -121,3 +125,26 @@ def may_change_rolls(user: Any) -> bool:
 def may_use_workbench(user: Any) -> bool:
     """Open the referral workbench: the centre and department staff."""
     return is_centre(user) or is_department_staff(user)
+
+
+# --- happiness list: ratings and evaluation --------------------------------------------------
+
+
+def may_handle_low_ratings(user: Any) -> bool:
+    """Contact the resident of a 差评 and answer it: the county centre, so the rated never learns who."""
+    return is_county_wide(user)
+
+
+def may_dispute_rating(user: Any) -> bool:
+    """Contest a rating of one's own work (the scope limits it to ratings of the user's unit)."""
+    return is_centre(user) or is_department_staff(user) or role_of(user) == Role.ORGANISATION
+
+
+def may_review_rating_disputes(user: Any) -> bool:
+    """Uphold or reject a disputed rating, with a reason: the coordinator alone."""
+    return is_county_wide(user)
+
+
+def may_view_evaluation(user: Any) -> bool:
+    """Open the evaluation pages: whoever is rated (each sees its own) and the coordinator."""
+    return may_dispute_rating(user)

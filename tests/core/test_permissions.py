@@ -30,6 +30,10 @@ EXPECTED: dict[Callable[[Any], bool], set[str]] = {
     # 代办 is the township assistant's alone: not the coordinator's, not a superuser's.
     p.may_submit_on_behalf: {"assistant_a", "assistant_b"},
     p.is_county_wide: {"coordinator", "root"},
+    p.may_handle_low_ratings: {"coordinator", "root"},
+    p.may_review_rating_disputes: {"coordinator", "root"},
+    p.may_dispute_rating: CENTRE | {"dept_civil", "dept_medical", "org_member_1", "org_member_2"},
+    p.may_view_evaluation: CENTRE | {"dept_civil", "dept_medical", "org_member_1", "org_member_2"},
 }
 
 
