@@ -1,0 +1,1 @@
+"""The happiness list's selectors: one module per area (ratings, evaluation, the list, the access log)."""
