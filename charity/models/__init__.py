@@ -1,3 +1,17 @@
+from .funds import FundEntry
 from .organisations import Organisation
+from .projects import Project, ProjectCall, ProjectDecision, ProjectReport, Tranche
+from .training import Attendance, Trainee, TrainingSession
 
-__all__ = ["Organisation"]
+__all__ = [
+    "Attendance",
+    "FundEntry",
+    "Organisation",
+    "Project",
+    "ProjectCall",
+    "ProjectDecision",
+    "ProjectReport",
+    "Trainee",
+    "TrainingSession",
+    "Tranche",
+]
