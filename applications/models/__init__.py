@@ -1,3 +1,4 @@
+from .access import AccessPurpose, HouseholdAccess
 from .households import Household, Person
 from .intake import (
     Application,
@@ -13,12 +14,14 @@ from .intake import (
 from .registry import RegistryEvent
 
 __all__ = [
+    "AccessPurpose",
     "Application",
     "ApplicationMember",
     "AssistCode",
     "Authorisation",
     "Channel",
     "Household",
+    "HouseholdAccess",
     "IdempotencyRecord",
     "NeedItem",
     "OtpChallenge",
