@@ -9,6 +9,9 @@ department or an organisation, who see households only through a referral) is a 
 
 from __future__ import annotations
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import JSONObject
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from applications.models import Application, ApplicationMember, Household, NeedItem
-from applications.selectors import scope_application_member_qs, scope_application_qs
+from applications.selectors import person_list_visible_to, scope_application_member_qs, scope_application_qs
 from assist_center.identity import age_on
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
@@ -39,9 +42,15 @@ ITEM_LABELS = dict(NeedItem.choices)
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     """The household, its members, applications, cases, rolls, ledger, warnings and leads."""
     user = request.user
-    household = get_in_scope_or_404(
-        Household.objects.select_related("village", "township"), user, pk=household_id
-    )
+    # The household comes with its members in one query (a person's scope is its household's); a
+    # household without members still needs its own scoped fetch, and that is the 404 as well.
+    people = list(person_list_visible_to(user=user).filter(household_id=household_id).order_by("id"))
+    if people:
+        household = people[0].household
+    else:
+        household = get_in_scope_or_404(
+            Household.objects.select_related("village", "township"), user, pk=household_id
+        )
     today = timezone.localdate()
     members = [
         {
@@ -50,25 +59,45 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             "id_number": mask_id_number(p.id_number) if p.id_number else "-",
             "phone": mask_phone(p.phone) if p.phone else "-",
         }
-        for p in household.members.order_by("id")
+        for p in people
     ]
+    # The applications bring their case (one at most) and their members registered in another
+    # household along, in the same query: each list in its own query made this page 15 queries.
+    # Each part keeps its own scope: the case through scope_cases (a village cadre sees none), the
+    # members through the application members' scope, as subqueries of the application query.
+    elsewhere_qs = scope_application_member_qs(
+        ApplicationMember.objects.filter(application_id=OuterRef("pk"), in_other_household=True), user
+    ).order_by("position", "id")
     applications = list(
         scope_application_qs(
-            Application.objects.filter(household_id=household.pk).defer("form_pdf"), user
+            Application.objects.filter(household_id=household.pk)
+            .defer("form_pdf")
+            .select_related("case")
+            .annotate(
+                case_visible=Exists(scope_cases(Case.objects.filter(application_id=OuterRef("pk")), user)),
+                elsewhere=ArraySubquery(
+                    elsewhere_qs.values(
+                        json=JSONObject(
+                            name="name",
+                            household_id="person__household_id",
+                            village="person__household__village__name",
+                        )
+                    )
+                ),
+            ),
+            user,
         ).order_by("-created_at")
     )
-    elsewhere = list(
-        scope_application_member_qs(
-            ApplicationMember.objects.filter(
-                application__household_id=household.pk, in_other_household=True
-            ).select_related("application", "person__household__village"),
-            user,
-        )
-    )
-    cases = list(
-        scope_cases(
-            Case.objects.filter(application__household_id=household.pk).select_related("application"), user
-        ).order_by("-opened_at")
+    elsewhere = [
+        {**m, "receipt_code": a.receipt_code}
+        for a in applications
+        for m in a.elsewhere  # type: ignore[attr-defined]
+    ]
+    # case_visible is true only for an application whose case exists and is in the user's scope.
+    cases = sorted(
+        (a.case for a in applications if a.case_visible),  # type: ignore[attr-defined]
+        key=lambda c: c.opened_at,
+        reverse=True,
     )
     enrolments = [
         (e, ITEM_LABELS.get(e.item, e.item))
