@@ -27,15 +27,18 @@ __all__ = [
     "is_department_staff",
     "may_dispute_rating",
     "may_download_form",
+    "may_handle_claims",
     "may_handle_low_ratings",
     "may_handle_monitoring",
     "may_move_application",
+    "may_publish_needs",
     "may_regenerate_form",
     "may_review_rating_disputes",
     "may_run_verification",
     "may_submit_on_behalf",
     "may_upload_paper",
     "may_use_workbench",
+    "may_vet_organisations",
     "may_view_evaluation",
 ]
 
@@ -148,3 +151,21 @@ def may_review_rating_disputes(user: Any) -> bool:
 def may_view_evaluation(user: Any) -> bool:
     """Open the evaluation pages: whoever is rated (each sees its own) and the coordinator."""
     return may_dispute_rating(user)
+
+
+# --- charity (公益谷) ---------------------------------------------------------------------------
+
+
+def may_vet_organisations(user: Any) -> bool:
+    """Approve, refuse, suspend or renew an organisation: the county coordinator."""
+    return is_county_wide(user)
+
+
+def may_publish_needs(user: Any) -> bool:
+    """Edit and approve a need's public wording, publish or withdraw it (own township by scope)."""
+    return is_centre(user)
+
+
+def may_handle_claims(user: Any) -> bool:
+    """Confirm or return a completion, record a resident's phoned answer, reassign or cancel a claim."""
+    return is_centre(user)

@@ -34,6 +34,9 @@ EXPECTED: dict[Callable[[Any], bool], set[str]] = {
     p.may_review_rating_disputes: {"coordinator", "root"},
     p.may_dispute_rating: CENTRE | {"dept_civil", "dept_medical", "org_member_1", "org_member_2"},
     p.may_view_evaluation: CENTRE | {"dept_civil", "dept_medical", "org_member_1", "org_member_2"},
+    p.may_vet_organisations: {"coordinator", "root"},
+    p.may_publish_needs: CENTRE,
+    p.may_handle_claims: CENTRE,
 }
 
 
