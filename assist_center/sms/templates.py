@@ -67,6 +67,14 @@ TEMPLATES: dict[str, SmsTemplate] = {
             ("count", "date"),
             "您乡镇有{count}户救助对象的渐退期即将结束（最早{date}），请登录系统核实并告知家庭。",
         ),
+        # Happiness list (issue 12): a sampled household is asked whether a payment arrived. The link
+        # asks only yes or no: never a code, a bank card or a password (the text says so).
+        SmsTemplate(
+            "receipt_check",
+            ("month", "item", "amount", "url"),
+            "{month}您户的{item}{amount}元应已发放，是否已收到？请点击回答“收到”或“没收到”：{url}。"
+            "本链接不会要求验证码、银行卡或密码，请勿向任何人提供。",
+        ),
     )
 }
 
