@@ -35,7 +35,8 @@ from assist_center.pii import mask_id_number
 from . import selectors
 from .apis import MAX_APPLICATION_BYTES, ApplicationSubmitApi, ErrorSerializer
 from .intake import parse_application_input
-from .models import Application, ApplicationMember, Channel, NeedItem
+from .models import AccessPurpose, Application, ApplicationMember, Channel, NeedItem
+from .services.access import household_access_record
 from .services.staff import application_member_reveal
 from .services.submission import application_submit, family_url
 from .services.transitions import application_transition
@@ -205,6 +206,12 @@ class ApplicationDetailApi(ScopedAPIView):
     )
     def get(self, request: Request, application_id: int) -> Response:
         application = selectors.application_get(user=request.user, application_id=application_id)
+        household_access_record(
+            actor=request.user,
+            household_id=application.household_id,
+            purpose=AccessPurpose.APPLICATION,
+            subject=application,
+        )
         return Response(self.OutputSerializer(application).data)
 
 

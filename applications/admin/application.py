@@ -29,9 +29,10 @@ from assist_center.scopes import can_reveal_pii
 
 from .. import selectors
 from ..assist_codes import family_url
-from ..models import Application, ApplicationMember, Authorisation, NeedItem
+from ..models import AccessPurpose, Application, ApplicationMember, Authorisation, NeedItem
 from ..pdf import application_form_response
 from ..services.staff import application_form_download, application_member_reveal
+from .access import HouseholdAccessAdminMixin
 from .common import (
     EDITOR_ROLES,
     PII_FIELDS,
@@ -199,13 +200,14 @@ class TransitionForm(forms.Form):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ScopedModelAdmin):
+class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
     """Applications of the user's township or village: a read-only record with audited actions.
 
     Nothing here is edited through a form: status changes go through application_transition,
     new applications through the on-behalf page, signatures through the family pages.
     """
 
+    household_access_purpose = AccessPurpose.APPLICATION
     viewer_roles = REGIONAL_ROLES
     # Status changes, reveals, the form download and on-behalf submission (checked per view).
     actor_roles = EDITOR_ROLES

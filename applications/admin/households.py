@@ -27,7 +27,9 @@ from assist_center.scopes import can_reveal_pii
 from assist_center.services import person_reveal
 
 from .. import selectors
-from ..models import Household, Person
+from ..models import AccessPurpose, Household, Person
+from ..services.access import household_access_record
+from .access import HouseholdAccessAdminMixin
 from .common import (
     EDITOR_ROLES,
     PII_FIELDS,
@@ -64,7 +66,7 @@ class HouseholdForm(forms.ModelForm):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedModelAdmin):
+class HouseholdAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
     form = HouseholdForm
     viewer_roles = REGIONAL_ROLES
     editor_roles = EDITOR_ROLES
@@ -97,6 +99,9 @@ class HouseholdAdmin(ScopedModelAdmin):
     def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.scope_household_qs(qs, request.user)
 
+    def household_access_household_id(self, obj: Any) -> int | None:
+        return int(obj.pk)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # One COUNT per page, not per row.
         return super().get_queryset(request).annotate(member_count=Count("members"))
@@ -123,7 +128,7 @@ class HouseholdAdmin(ScopedModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(MaskedColumns, ScopedModelAdmin):
+class PersonAdmin(MaskedColumns, HouseholdAccessAdminMixin, ScopedModelAdmin):
     viewer_roles = REGIONAL_ROLES
     editor_roles = EDITOR_ROLES
     # Persons enter through the application form, which validates the ID number and consents.
@@ -194,6 +199,13 @@ class PersonAdmin(MaskedColumns, ScopedModelAdmin):
             try:
                 value = person_reveal(
                     actor=request.user, person_id=obj.pk, field=field, reason=form.cleaned_data["reason"]
+                )
+                household_access_record(
+                    actor=request.user,
+                    household_id=obj.household_id,
+                    purpose=AccessPurpose.REVEAL,
+                    subject=obj,
+                    reason=form.cleaned_data["reason"],
                 )
             except ApplicationError as exc:
                 form.add_error("reason", str(exc.message))

@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("verification", "Verification report"),
                             ("application", "Application file"),
+                            ("case", "Case file"),
                             ("referral_brief", "Referral brief"),
                             ("household_page", "Household page"),
                             ("claim_delivery", "Delivery details of a claim"),
@@ -47,6 +48,8 @@ class Migration(migrations.Migration):
                             ("sms_recipient", "Phone used to send an SMS"),
                             ("assisted_list", "Happiness list shown at the township window"),
                             ("admin_record", "Record opened in the administration"),
+                            ("monitoring", "Monitoring warning"),
+                            ("discovery", "Outreach lead"),
                             ("flag_review", "Omission or duplicate check"),
                             ("access_log_read", "This access log read"),
                         ],

@@ -14,6 +14,7 @@ class AccessPurpose(models.TextChoices):
 
     VERIFICATION = "verification", _("Verification report")
     APPLICATION = "application", _("Application file")
+    CASE = "case", _("Case file")
     REFERRAL_BRIEF = "referral_brief", _("Referral brief")
     HOUSEHOLD_PAGE = "household_page", _("Household page")
     CLAIM_DELIVERY = "claim_delivery", _("Delivery details of a claim")
@@ -23,6 +24,8 @@ class AccessPurpose(models.TextChoices):
     SMS_RECIPIENT = "sms_recipient", _("Phone used to send an SMS")
     ASSISTED_LIST = "assisted_list", _("Happiness list shown at the township window")
     ADMIN_RECORD = "admin_record", _("Record opened in the administration")
+    MONITORING = "monitoring", _("Monitoring warning")
+    DISCOVERY = "discovery", _("Outreach lead")
     FLAG_REVIEW = "flag_review", _("Omission or duplicate check")
     ACCESS_LOG_READ = "access_log_read", _("This access log read")
 

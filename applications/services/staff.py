@@ -16,7 +16,8 @@ from assist_center.permissions import may_download_form
 from assist_center.scopes import can_reveal_pii, get_in_scope_or_404
 from assist_center.services import REVEAL_REASON_MIN_LENGTH, REVEALABLE_FIELDS
 
-from ..models import Application, ApplicationMember
+from ..models import AccessPurpose, Application, ApplicationMember
+from .access import household_access_record
 
 
 def application_member_reveal(
@@ -51,6 +52,13 @@ def application_member_reveal(
             reason=reason,
             region=village,
         )
+        household_access_record(
+            actor=actor,
+            household_id=member.application.household_id,
+            purpose=AccessPurpose.REVEAL,
+            subject=member,
+            reason=reason,
+        )
         value: str = getattr(member, field) or ""
     return value
 
@@ -74,5 +82,11 @@ def application_form_download(*, actor: Actor, application_id: int) -> Applicati
             subject=application,
             new={"form_sha256": application.form_sha256},
             region=application.village,
+        )
+        household_access_record(
+            actor=actor,
+            household_id=application.household_id,
+            purpose=AccessPurpose.DOWNLOAD,
+            subject=application,
         )
     return application

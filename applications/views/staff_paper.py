@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from applications.models import AccessPurpose
 from applications.services import family as family_service
+from applications.services.access import household_access_record
 from assist_center.errors import ApplicationError
 from assist_center.permissions import may_upload_paper
 from assist_center.pii import mask_id_number
@@ -39,6 +41,12 @@ def staff_paper_upload(request: HttpRequest, application_id: int, member_id: int
         # In scope but not a role that handles cases (a village cadre): visible, not changeable.
         raise PermissionDenied
     application = member.application
+    household_access_record(
+        actor=request.user,
+        household_id=application.household_id,
+        purpose=AccessPurpose.APPLICATION,
+        subject=member,
+    )
     form = PaperUploadForm(request.POST, request.FILES) if request.method == "POST" else PaperUploadForm()
     status = 200
     if request.method == "POST":
