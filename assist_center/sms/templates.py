@@ -67,6 +67,26 @@ TEMPLATES: dict[str, SmsTemplate] = {
             ("count", "date"),
             "您乡镇有{count}户救助对象的渐退期即将结束（最早{date}），请登录系统核实并告知家庭。",
         ),
+        # 公益谷 (issue 11): the resident is asked whether the help arrived; the help is recorded;
+        # organisations are reminded and told of a released claim (need public ids only, no names).
+        SmsTemplate(
+            "charity_receipt_check", ("url",), "爱心组织已报告为您完成帮扶，请点击确认是否收到：{url}"
+        ),
+        SmsTemplate(
+            "charity_help_recorded",
+            ("org",),
+            "{org}为您提供的帮扶已确认完成，并记入本户幸福清单。如有疑问请联系乡镇（街道）社会救助窗口。",
+        ),
+        SmsTemplate(
+            "charity_claim_reminder",
+            ("need", "date"),
+            "贵组织认领的公益需求（编号{need}）将于{date}到期，请按时完成并在公益谷上报。",
+        ),
+        SmsTemplate(
+            "charity_claim_released",
+            ("need",),
+            "贵组织认领的公益需求（编号{need}）已超过期限，已退回公益谷重新发布。",
+        ),
         # Happiness list (issue 12): a sampled household is asked whether a payment arrived. The link
         # asks only yes or no: never a code, a bank card or a password (the text says so).
         SmsTemplate(
