@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assist_center.pii import EncryptedTextField
 
@@ -342,7 +343,7 @@ class TownshipContact(models.Model):
     label = models.CharField(_("label"), max_length=64, blank=True)
     phone = EncryptedTextField(_("phone"))
     phone_hash = models.CharField(_("phone index"), max_length=64, db_index=True)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("enabled", "active"), default=True)
 
     class Meta:
         verbose_name = _("township reminder contact")

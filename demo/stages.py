@@ -141,7 +141,7 @@ def cases(options: Options, console: Console) -> None:
     console.stdout(
         f"演示案件已生成（{time.monotonic() - started:.1f} 秒，{'、'.join(result.townships)}）："
         f"申请 {result.applications} 件（待家庭授权 {stages['awaiting']}、审核中 {stages['review']}、"
-        f"已决定 {stages['open'] + stages['closed'] + stages['rejected']}），"
+        f"已认定 {stages['open'] + stages['closed'] + stages['rejected']}），"
         f"核验报告 {result.reports} 份，电子申请表 {result.forms} 份；"
         f"案件办理中 {result.cases_open} 件、已办结 {result.cases_closed} 件；"
         f"未办结转办 {result.referrals_open} 件（红 {colours[Colour.RED]}、黄 {colours[Colour.YELLOW]}、"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from assist_center.pii import EncryptedTextField
@@ -354,7 +355,7 @@ class DepartmentContact(models.Model):
     label = models.CharField(_("label"), max_length=64, blank=True)
     phone = EncryptedTextField(_("phone"))
     phone_hash = models.CharField(_("phone index"), max_length=64, db_index=True)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("enabled", "active"), default=True)
 
     class Meta:
         verbose_name = _("department warning contact")

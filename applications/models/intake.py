@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from assist_center.models import Region
@@ -213,7 +214,7 @@ class Authorisation(models.Model):
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     # The evidence (stack.md): the image, its SHA-256, time, IP, user agent, consent version.
     image = models.BinaryField(_("signature or scan"), editable=False)
-    content_type = models.CharField(_("content type"), max_length=64)
+    content_type = models.CharField(pgettext_lazy("file", "content type"), max_length=64)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     signed_at = models.DateTimeField(_("signed at"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assist_center.pii import EncryptedTextField
 
@@ -12,7 +13,7 @@ class SmsMessage(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("sms", "Failed")
 
     to = EncryptedTextField(_("to"))
     to_hash = models.CharField(_("recipient index"), max_length=64, db_index=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -32,7 +33,7 @@ class StaffProfile(models.Model):
         blank=True,
         on_delete=models.PROTECT,
     )
-    title = models.CharField(_("title"), max_length=64, blank=True)
+    title = models.CharField(pgettext_lazy("job", "title"), max_length=64, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import HashIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ImportJob(models.Model):
@@ -15,7 +16,7 @@ class ImportJob(models.Model):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
 
     category = models.CharField(_("record category"), max_length=48)
     file_name = models.CharField(_("file name"), max_length=200)
