@@ -347,7 +347,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
     },
     "ledger-month": {"task": "benefits.tasks.ledger_write_month", "schedule": crontab(hour=2, minute=15)},
+    # 公益谷 (issue 11): claims past their contact or delivery deadline go back to the board, and
+    # reminders go out at half-time and the day before. Conditional updates: two beats act once.
+    "charity-claim-sweep": {"task": "charity.tasks.claim_sweep", "schedule": 900.0},
 }
+
+# 公益谷 (issue 11): how many open claims one organisation may hold at once.
+CHARITY_MAX_OPEN_CLAIMS = env.int("CHARITY_MAX_OPEN_CLAIMS", default=10)
 
 # SMS (docs/configuration.md): a dotted class path like EMAIL_BACKEND.
 SMS_BACKEND = env.str("SMS_BACKEND", default="assist_center.sms.backends.ConsoleBackend")
