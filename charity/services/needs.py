@@ -1,0 +1,339 @@
+"""Needs: created from cases, monitoring, visits or by hand; published only with consent and a clean text.
+
+What the public sees is an allowlist fixed at publication (charity.selectors.public_need_dict), and
+the profile is generalised while fewer than K households share it (security.md, k-anonymity).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from applications.models import ApplicationMember, Household, Person
+from assist_center.actors import Actor, account_of
+from assist_center.audit import audit_record
+from assist_center.errors import ApplicationError, ConflictError, field_error
+from assist_center.inputs import clean_text
+from assist_center.models import Region
+from assist_center.permissions import may_publish_needs
+from assist_center.redaction import redact
+from referrals.models import OutsidePolicyNeed
+
+from ..models import AgeBand, Category, Claim, Need, SizeBand
+
+K_ANONYMITY = 5
+BOARD_CACHE_VERSION_KEY = "charity:board:version"
+
+_WIDE_AGE = {
+    AgeBand.CHILD: AgeBand.MINOR,
+    AgeBand.YOUNG: AgeBand.ADULT,
+    AgeBand.MIDDLE: AgeBand.ADULT,
+    AgeBand.OLD: AgeBand.SENIOR,
+    AgeBand.VERY_OLD: AgeBand.SENIOR,
+}
+_WIDE_SIZE = {
+    SizeBand.ONE: SizeBand.SMALL,
+    SizeBand.TWO: SizeBand.SMALL,
+    SizeBand.THREE_FOUR: SizeBand.LARGE,
+    SizeBand.FIVE_PLUS: SizeBand.LARGE,
+}
+
+
+def age_band_of(birth: dt.date, today: dt.date) -> str:
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    if age < 18:
+        return AgeBand.CHILD
+    if age < 40:
+        return AgeBand.YOUNG
+    if age < 60:
+        return AgeBand.MIDDLE
+    if age < 80:
+        return AgeBand.OLD
+    return AgeBand.VERY_OLD
+
+
+def size_band_of(size: int) -> str:
+    if size <= 1:
+        return SizeBand.ONE
+    if size == 2:
+        return SizeBand.TWO
+    if size <= 4:
+        return SizeBand.THREE_FOUR
+    return SizeBand.FIVE_PLUS
+
+
+def board_changed() -> None:
+    """Invalidate every cached board page and feed response at once (a new cache version)."""
+    try:
+        cache.incr(BOARD_CACHE_VERSION_KEY)
+    except ValueError:
+        cache.set(BOARD_CACHE_VERSION_KEY, 1, None)
+
+
+def board_cache_version() -> int:
+    return int(cache.get_or_set(BOARD_CACHE_VERSION_KEY, 1, None) or 1)
+
+
+def board_changed_on_commit() -> None:
+    transaction.on_commit(board_changed)
+
+
+# --- creation ------------------------------------------------------------------------------------
+
+
+def need_create(
+    *,
+    actor: Actor,
+    household_id: int,
+    category: str,
+    text: str,
+    source: str = Need.Source.MANUAL,
+    person_id: int | None = None,
+    publish_consent: bool = False,
+    share_consent: bool = False,
+    outside_need_id: int | None = None,
+    estimated_cost: Decimal | None = None,
+    quantity: str = "",
+) -> Need:
+    """Record a need (a draft: nothing is public until need_publish)."""
+    if not may_publish_needs(actor):
+        raise PermissionDenied
+    if category not in Category.values:
+        raise field_error("category", "请选择需求类别。")
+    if source not in Need.Source.values:
+        raise field_error("source", "来源不正确。")
+    text = clean_text("text", text, required=True, max_length=2000)
+    household = Household.objects.get(pk=household_id)
+    members = list(
+        Person.objects.filter(household=household, registry_status=Person.RegistryStatus.REGISTERED)
+    )
+    today = timezone.localdate()
+    person = next((p for p in members if p.pk == person_id), None) or next(
+        (p for p in members if p.relation == Person.Relation.HEAD), members[0] if members else None
+    )
+    age_band = age_band_of(person.birth_date, today) if person else AgeBand.MIDDLE
+    with transaction.atomic():
+        need = Need.objects.create(
+            source=source,
+            household=household,
+            township_id=household.township_id,
+            category=category,
+            internal_text=text,
+            age_band=age_band,
+            size_band=size_band_of(max(len(members), 1)),
+            publish_consent=publish_consent,
+            share_consent=share_consent,
+            outside_need_id=outside_need_id,
+            estimated_cost=estimated_cost,
+            quantity=(quantity or "")[:60],
+            created_by=account_of(actor),
+        )
+        audit_record(actor=actor, action="need.create", subject=need, region=household.township)
+    return need
+
+
+def need_from_outside_need(*, actor: Actor, outside_need_id: int, category: str) -> Need:
+    """A draft need from a case's (or a refused application's) outside-policy need, with its consents."""
+    onp = OutsidePolicyNeed.objects.select_related("case", "application").get(pk=outside_need_id)
+    application = onp.application or (getattr(onp.case, "application", None) if onp.case_id else None)
+    household_id = getattr(application, "household_id", None) or getattr(onp.case, "household_id", None)
+    if household_id is None:
+        raise ApplicationError("该需求尚未关联户籍家庭，不能发布。")
+    return need_create(
+        actor=actor,
+        household_id=household_id,
+        category=category,
+        text=onp.text,
+        source=Need.Source.CASE,
+        publish_consent=onp.publish_consent,
+        share_consent=onp.share_consent,
+        outside_need_id=onp.pk,
+    )
+
+
+# --- the public-text check and the k-anonymity rule ---------------------------------------------
+
+
+def _village_names() -> list[str]:
+    names = cache.get("charity:village-names")
+    if names is None:
+        names = []
+        for name in Region.objects.filter(level=Region.Level.VILLAGE).values_list("name", flat=True):
+            names.append(name)
+            for suffix in ("社区", "村"):
+                if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                    names.append(name[: -len(suffix)])
+        cache.set("charity:village-names", names, 300)
+    return names
+
+
+def _member_names(household: Household) -> list[str]:
+    names = set(Person.objects.filter(household=household).values_list("name", flat=True))
+    names |= set(
+        ApplicationMember.objects.filter(application__household=household).values_list("name", flat=True)
+    )
+    return [n for n in names if n and len(n) >= 2]
+
+
+def public_text_problems(text: str, household: Household) -> list[str]:
+    """Why this text may not be public: ID- or phone-shaped strings, a member's name, a village name."""
+    problems: list[str] = []
+    if redact(text) != text:
+        problems.append("公开描述中含有身份证号或电话号码样式的内容。")
+    if any(n in text for n in _member_names(household)):
+        problems.append("公开描述中含有家庭成员的姓名。")
+    if any(v in text for v in _village_names()):
+        problems.append("公开描述中含有本县的村（社区）名称，地点最细只能到乡镇。")
+    return problems
+
+
+def _profile_count(need: Need, *, township: bool, wide: bool) -> int:
+    statuses = [Need.Status.PUBLISHED, Need.Status.CLAIMED, Need.Status.COMPLETED]
+    qs = Need.objects.filter(Q(status__in=statuses) | Q(pk=need.pk), category=need.category)
+    if township:
+        qs = qs.filter(township_id=need.township_id)
+    if wide:
+        ages = [k for k, v in _WIDE_AGE.items() if v == _WIDE_AGE[AgeBand(need.age_band)]]
+        sizes = [k for k, v in _WIDE_SIZE.items() if v == _WIDE_SIZE[SizeBand(need.size_band)]]
+        qs = qs.filter(age_band__in=ages, size_band__in=sizes)
+    else:
+        qs = qs.filter(age_band=need.age_band, size_band=need.size_band)
+    return qs.values("household_id").distinct().count()
+
+
+def public_profile(need: Need) -> tuple[str, int | None, str, str]:
+    """(visibility, public township id, public age band, public size band) by the fewer-than-5 rule."""
+    wide_age, wide_size = _WIDE_AGE[AgeBand(need.age_band)], _WIDE_SIZE[SizeBand(need.size_band)]
+    if _profile_count(need, township=True, wide=False) >= K_ANONYMITY:
+        return Need.Visibility.FULL, need.township_id, need.age_band, need.size_band
+    if _profile_count(need, township=True, wide=True) >= K_ANONYMITY:
+        return Need.Visibility.WIDENED, need.township_id, wide_age, wide_size
+    if _profile_count(need, township=False, wide=True) >= K_ANONYMITY:
+        return Need.Visibility.COUNTY, None, wide_age, wide_size
+    return Need.Visibility.VETTED_ONLY, None, wide_age, wide_size
+
+
+def need_preview(*, need: Need, public_text: str) -> dict[str, object]:
+    """Exactly what the board would show, and the problems that block publishing."""
+    from ..selectors import public_need_dict
+
+    visibility, town_id, age, size = public_profile(need)
+    draft = Need(
+        public_id=need.public_id,
+        category=need.category,
+        public_text=public_text,
+        public_township_id=town_id,
+        public_age_band=age,
+        public_size_band=size,
+        visibility=visibility,
+        estimated_cost=need.estimated_cost,
+        quantity=need.quantity,
+        status=Need.Status.PUBLISHED,
+        published_at=timezone.now(),
+        priority=need.priority,
+    )
+    return {
+        "card": public_need_dict(draft),
+        "visibility": visibility,
+        "problems": public_text_problems(public_text, need.household),
+    }
+
+
+def need_publish(*, actor: Actor, need_id: int, public_text: str) -> Need:
+    """Approve the public wording and publish: consent required, the text checked, the profile fixed."""
+    if not may_publish_needs(actor):
+        raise PermissionDenied
+    public_text = clean_text("public_text", public_text, required=True, max_length=300)
+    with transaction.atomic():
+        need = Need.objects.select_for_update().select_related("household").get(pk=need_id)
+        if not need.publish_consent or need.consent_withdrawn_at is not None:
+            raise field_error("public_text", "该家庭未同意公开需求（或已撤回同意），不能发布。")
+        if need.status != Need.Status.DRAFT:
+            raise ConflictError("该需求已发布或已结束。")
+        problems = public_text_problems(public_text, need.household)
+        if problems:
+            raise ApplicationError(problems[0], {"fields": {"public_text": " ".join(problems)}})
+        visibility, town_id, age, size = public_profile(need)
+        need.public_text = public_text
+        need.visibility = visibility
+        need.public_township_id = town_id
+        need.public_age_band = age
+        need.public_size_band = size
+        need.status = Need.Status.PUBLISHED
+        need.published_at = timezone.now()
+        need.approved_by = account_of(actor)
+        need.save(
+            update_fields=[
+                "public_text",
+                "visibility",
+                "public_township",
+                "public_age_band",
+                "public_size_band",
+                "status",
+                "published_at",
+                "approved_by",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="need.publish",
+            subject=need,
+            new={"visibility": visibility},
+            region=need.township,
+        )
+        board_changed_on_commit()
+    return need
+
+
+def need_withdraw_consent(*, actor: Actor, need_id: int, reason: str = "") -> Need:
+    """The household withdrew its publication consent: off the board, the feed and the share page now.
+
+    A claimed need stays with its claimant, who is told (the portal marks the claim).
+    """
+    if not may_publish_needs(actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        need = Need.objects.select_for_update().get(pk=need_id)
+        if need.consent_withdrawn_at is not None:
+            return need
+        old = {"status": need.status}
+        need.publish_consent = False
+        need.consent_withdrawn_at = timezone.now()
+        fields = ["publish_consent", "consent_withdrawn_at"]
+        open_claim = Claim.objects.filter(need=need, status__in=Claim.OPEN_STATUSES).first()
+        if open_claim is not None:
+            Claim.objects.filter(pk=open_claim.pk).update(consent_withdrawn_notice=True)
+        # Off the public board whatever its state; an open claim stays with its claimant.
+        need.status = Need.Status.WITHDRAWN
+        fields.append("status")
+        need.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action="need.consent_withdrawn",
+            subject=need,
+            old=old,
+            new={"status": need.status},
+            reason=clean_text("reason", reason, required=False, max_length=500),
+            region=need.township,
+        )
+        board_changed_on_commit()
+    return need
+
+
+def parse_amount(value: str) -> Decimal | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise field_error("estimated_cost", "请填写金额（元），例如 500 或 1200.50。") from None
+    if amount < 0 or amount > Decimal("99999999"):
+        raise field_error("estimated_cost", "金额超出范围。")
+    return amount.quantize(Decimal("0.01"))
