@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("happiness_list.urls")),
 ]
 
+handler403 = "assist_center.error_views.permission_denied"
 handler404 = "assist_center.error_views.not_found"
 handler500 = "assist_center.error_views.server_error"
