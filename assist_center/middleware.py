@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,8 @@ import structlog
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django_structlog import signals as structlog_signals
 
@@ -24,6 +27,27 @@ def _log_client_ip(request: HttpRequest, **kwargs: Any) -> None:
 
 # Connected here because Django imports the middleware before the first request is logged.
 structlog_signals.bind_extra_request_metadata.connect(_log_client_ip, dispatch_uid="assist_center.client_ip")
+
+
+class CountyLocaleMiddleware(LocaleMiddleware):
+    """Pages speak the county's language unless the user picked another; the API follows Accept-Language.
+
+    A civil-affairs office's browser often asks for English (a headless or an English-language
+    system); the staff must still read Chinese. The language switcher in the header sets the cookie
+    Django's `set_language` view writes. API clients keep choosing with `Accept-Language` (design.md).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith("/api/"):
+            super().process_request(request)
+            return
+        language = settings.LANGUAGE_CODE
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            with contextlib.suppress(LookupError):
+                language = translation.get_supported_language_variant(chosen)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class NoStoreMiddleware:
