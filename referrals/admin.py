@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from applications.admin.access import HouseholdAccessAdminMixin
+from applications.models import AccessPurpose
 from assist_center.admin.base import CountyWideAdmin, ScopedInlineMixin, ScopedModelAdmin
 from assist_center.audit import audit_record
 from assist_center.models import Department, Region
@@ -73,7 +75,8 @@ class ReferralInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(_ReadOnly, ScopedModelAdmin):
+class CaseAdmin(_ReadOnly, HouseholdAccessAdminMixin, ScopedModelAdmin):
+    household_access_purpose = AccessPurpose.CASE
     viewer_roles = CENTRE_ROLES
     list_display = (
         "receipt",
@@ -106,13 +109,17 @@ class CaseAdmin(_ReadOnly, ScopedModelAdmin):
     def audit_region(self, obj: Model) -> Region | None:
         return obj.village if isinstance(obj, Case) else None
 
+    def household_access_household_id(self, obj: Any) -> int | None:
+        return obj.application.household_id
+
     @admin.display(description=_("receipt code"), ordering="application__receipt_code")
     def receipt(self, obj: Case) -> str:
         return obj.application.receipt_code
 
 
 @admin.register(Referral)
-class ReferralAdmin(_ReadOnly, ScopedModelAdmin):
+class ReferralAdmin(_ReadOnly, HouseholdAccessAdminMixin, ScopedModelAdmin):
+    household_access_purpose = AccessPurpose.REFERRAL_BRIEF
     viewer_roles = REFERRAL_ROLES
     list_display = (
         "id",
@@ -154,6 +161,9 @@ class ReferralAdmin(_ReadOnly, ScopedModelAdmin):
     def audit_department(self, obj: Model) -> Department | None:
         return obj.department if isinstance(obj, Referral) else None
 
+    def household_access_household_id(self, obj: Any) -> int | None:
+        return obj.case.application.household_id
+
     @admin.display(description=_("warning"), ordering="colour")
     def badge(self, obj: Referral) -> SafeString:
         return colour_badge(obj.colour)
@@ -176,7 +186,8 @@ class NotificationAdmin(_ReadOnly, ScopedModelAdmin):
 
 
 @admin.register(OutsidePolicyNeed)
-class OutsidePolicyNeedAdmin(_ReadOnly, ScopedModelAdmin):
+class OutsidePolicyNeedAdmin(_ReadOnly, HouseholdAccessAdminMixin, ScopedModelAdmin):
+    household_access_purpose = AccessPurpose.CASE
     viewer_roles = CENTRE_ROLES
     list_display = ("short_text", "township", "publish_consent", "share_consent", "created_at")
     list_select_related = ("township",)
@@ -186,6 +197,12 @@ class OutsidePolicyNeedAdmin(_ReadOnly, ScopedModelAdmin):
 
     def audit_region(self, obj: Model) -> Region | None:
         return obj.township if isinstance(obj, OutsidePolicyNeed) else None
+
+    def household_access_household_id(self, obj: Any) -> int | None:
+        application = (
+            obj.application if obj.application_id else (obj.case.application if obj.case_id else None)
+        )
+        return application.household_id if application is not None else None
 
     @admin.display(description=_("need"))
     def short_text(self, obj: OutsidePolicyNeed) -> str:

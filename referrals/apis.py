@@ -14,6 +14,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record
 from assist_center.api import ScopedAPIView
 from assist_center.errors import ApplicationError
 from assist_center.http import check_types, validated
@@ -138,6 +140,12 @@ class ReferralDetailApi(ScopedAPIView):
     @extend_schema(operation_id="referral_detail", responses={200: ReferralDetailOutputSerializer})
     def get(self, request: Request, referral_id: int) -> Response:
         referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+        household_access_record(
+            actor=request.user,
+            household_id=referral.case.application.household_id,
+            purpose=AccessPurpose.REFERRAL_BRIEF,
+            subject=referral,
+        )
         return Response(_detail(referral, phone=selectors.referral_contact_phone(request.user, referral)))
 
 

@@ -50,6 +50,7 @@ class Migration(migrations.Migration):
                             ("admin_record", "Record opened in the administration"),
                             ("monitoring", "Monitoring warning"),
                             ("discovery", "Outreach lead"),
+                            ("simulation", "Simulation of a new standard"),
                             ("flag_review", "Omission or duplicate check"),
                             ("access_log_read", "This access log read"),
                         ],

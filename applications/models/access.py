@@ -26,6 +26,7 @@ class AccessPurpose(models.TextChoices):
     ADMIN_RECORD = "admin_record", _("Record opened in the administration")
     MONITORING = "monitoring", _("Monitoring warning")
     DISCOVERY = "discovery", _("Outreach lead")
+    SIMULATION = "simulation", _("Simulation of a new standard")
     FLAG_REVIEW = "flag_review", _("Omission or duplicate check")
     ACCESS_LOG_READ = "access_log_read", _("This access log read")
 

@@ -9,6 +9,7 @@ rows on the happiness list, labelled by department, organisation or role with a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -33,9 +34,50 @@ if TYPE_CHECKING:
 __all__ = [
     "household_access_log_read",
     "household_access_record",
+    "household_access_record_many",
     "staff_code",
     "staff_code_resolve",
 ]
+
+
+def _row(
+    actor: AuditActor,
+    household_id: int,
+    purpose: AccessPurpose | str,
+    subject: Model | tuple[str, str] | None,
+    department: Department | None,
+    organisation_id: int | None,
+    organisation_name: str,
+    reason: str,
+) -> HouseholdAccess:
+    user = account_of(actor)
+    # The profile is usually loaded already: the view's scope check read it from the same user.
+    profile = profile_of(user) if user is not None else None
+    if profile is not None:
+        role = profile.role
+    else:
+        role = "superuser" if user is not None and user.is_superuser else ""
+    if department is not None:
+        department_id: int | None = department.pk
+    else:
+        department_id = profile.department_id if profile is not None else None
+    subject_type, subject_id = "", ""
+    if isinstance(subject, Model):
+        subject_type, subject_id = subject._meta.label_lower, str(subject.pk)
+    elif subject is not None:
+        subject_type, subject_id = str(subject[0])[:64], str(subject[1])[:64]
+    return HouseholdAccess(
+        household_id=household_id,
+        actor=user,
+        role=role[:24],
+        department_id=department_id,
+        organisation_id=organisation_id,
+        organisation_name=organisation_name[:200],
+        purpose=AccessPurpose(purpose).value,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        reason=redact_value(reason or "")[:200],
+    )
 
 
 def household_access_record(
@@ -53,40 +95,39 @@ def household_access_record(
 
     `actor` is the reader (a staff or organisation account; None or a label for the system). The
     role and the department are copied from the account's profile unless `department` is given;
-    an organisation (charity, above this app) passes its id and name. A call without a household
-    (a record not yet linked to one) writes nothing.
+    an organisation (charity, above this app) passes its id and name. `reason` is the reveal's
+    or the download's reason, shown to the resident. A call without a household (a record not
+    yet linked to one) writes nothing.
     """
     if household_id is None:
         return
-    purpose = AccessPurpose(purpose)
-    user = account_of(actor)
-    profile = profile_of(user) if user is not None else None
-    role = (
-        profile.role
-        if profile is not None
-        else ("superuser" if user is not None and user.is_superuser else "")
-    )
-    if department is None and profile is not None:
-        department_id = profile.department_id
-    else:
-        department_id = department.pk if department is not None else None
-    subject_type, subject_id = "", ""
-    if isinstance(subject, Model):
-        subject_type, subject_id = subject._meta.label_lower, str(subject.pk)
-    elif subject is not None:
-        subject_type, subject_id = str(subject[0])[:64], str(subject[1])[:64]
-    HouseholdAccess.objects.create(
-        household_id=household_id,
-        actor=user,
-        role=role[:24],
-        department_id=department_id,
-        organisation_id=organisation_id,
-        organisation_name=organisation_name[:200],
-        purpose=purpose.value,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        reason=redact_value(reason or "")[:200],
-    )
+    row = _row(actor, household_id, purpose, subject, department, organisation_id, organisation_name, reason)
+    row.save(force_insert=True)
+
+
+def household_access_record_many(
+    *,
+    actor: AuditActor,
+    household_ids: Iterable[int],
+    purpose: AccessPurpose | str,
+    subject: Model | tuple[str, str] | None = None,
+    reason: str = "",
+) -> int:
+    """Log one read of each of many households' data (a table or an export): one multi-row INSERT.
+
+    Returns the number of rows written.
+    """
+    first = _row(actor, 0, purpose, subject, None, None, "", reason)
+    rows = []
+    for hid in dict.fromkeys(household_ids):
+        row = HouseholdAccess(
+            **{f.attname: getattr(first, f.attname) for f in HouseholdAccess._meta.concrete_fields}
+        )
+        row.pk = None
+        row.household_id = hid
+        rows.append(row)
+    HouseholdAccess.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 def staff_code_resolve(*, actor: Actor, code: str) -> User | None:

@@ -25,6 +25,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from applications.admin.access import HouseholdAccessAdminMixin
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record, household_access_record_many
 from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.errors import ApplicationError
 from assist_center.models import Region
@@ -152,7 +155,8 @@ def _post_only(request: HttpRequest) -> None:
 
 
 @admin.register(MonitoringWarning)
-class MonitoringWarningAdmin(ScopedModelAdmin):
+class MonitoringWarningAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
+    household_access_purpose = AccessPurpose.MONITORING
     viewer_roles = REGIONAL_ROLES
     list_display = (
         "household_ref",
@@ -265,6 +269,12 @@ class MonitoringWarningAdmin(ScopedModelAdmin):
             raise Http404
         if not may_handle_monitoring(request.user):
             raise PermissionDenied
+        household_access_record(
+            actor=request.user,
+            household_id=warning.household_id,
+            purpose=AccessPurpose.MONITORING,
+            subject=warning,
+        )
         form = ResolveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -338,6 +348,13 @@ class MonitoringWarningAdmin(ScopedModelAdmin):
             raise PermissionDenied
         form = self._whatif_form(request)
         result = self._whatif_result(request, form, audit=True) if request.method == "POST" else None
+        if result is not None:
+            household_access_record_many(
+                actor=request.user,
+                household_ids=[row.household_id for row in result.rows[:500]],
+                purpose=AccessPurpose.SIMULATION,
+                subject=("eligibility.standard", result.item),
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("What if a new standard took effect"),
@@ -360,6 +377,12 @@ class MonitoringWarningAdmin(ScopedModelAdmin):
         if result is None:
             messages.error(request, _("Check the what-if form."))
             return HttpResponseRedirect(reverse("admin:eligibility_monitoringwarning_whatif"))
+        household_access_record_many(
+            actor=request.user,
+            household_ids=[row.household_id for row in result.rows],
+            purpose=AccessPurpose.EXPORT,
+            subject=("eligibility.standard", result.item),
+        )
         return whatif_csv(actor=request.user, result=result)
 
 
@@ -371,7 +394,8 @@ class DismissForm(forms.Form):
 
 
 @admin.register(DiscoveryLead)
-class DiscoveryLeadAdmin(ScopedModelAdmin):
+class DiscoveryLeadAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
+    household_access_purpose = AccessPurpose.DISCOVERY
     viewer_roles = REGIONAL_ROLES
     list_display = (
         "reason_label",
@@ -401,6 +425,9 @@ class DiscoveryLeadAdmin(ScopedModelAdmin):
 
     def scope_queryset(self, request: HttpRequest, qs: QuerySet[Any]) -> QuerySet[Any]:
         return scope_lead_qs(qs, request.user)
+
+    def household_access_household_id(self, obj: DiscoveryLead) -> int | None:
+        return obj.person.household_id if obj.person is not None else None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -451,6 +478,12 @@ class DiscoveryLeadAdmin(ScopedModelAdmin):
             raise Http404
         if not may_handle_monitoring(request.user):
             raise PermissionDenied
+        household_access_record(
+            actor=request.user,
+            household_id=self.household_access_household_id(lead),
+            purpose=AccessPurpose.DISCOVERY,
+            subject=lead,
+        )
         dismiss_form = DismissForm(request.POST if request.POST.get("action") == "dismiss" else None)
         back = reverse("admin:eligibility_discoverylead_changelist")
         if request.method == "POST":

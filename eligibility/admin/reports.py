@@ -22,7 +22,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from applications.models import Application
+from applications.admin.access import HouseholdAccessAdminMixin
+from applications.models import AccessPurpose, Application
+from applications.services.access import household_access_record
 from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
@@ -138,6 +140,12 @@ class VerificationReportAdmin(ScopedModelAdmin):
     ) -> HttpResponse:
         report = self._report(request, object_id)
         application = report.application
+        household_access_record(
+            actor=request.user,
+            household_id=application.household_id,
+            purpose=AccessPurpose.VERIFICATION,
+            subject=report,
+        )
         latest = selectors.latest_report_visible_to(user=request.user, application_id=application.pk)
         acting = may_run_verification(request.user)
         under_review = application.status == Application.Status.UNDER_REVIEW
@@ -249,6 +257,12 @@ class VerificationReportAdmin(ScopedModelAdmin):
             subject=report,
             region=report.application.village,
         )
+        household_access_record(
+            actor=request.user,
+            household_id=report.application.household_id,
+            purpose=AccessPurpose.DOWNLOAD,
+            subject=report,
+        )
         return report_pdf_response(report)
 
 
@@ -260,8 +274,10 @@ def _application_url(application_id: int) -> str:
 
 
 @admin.register(ItemDecision)
-class ItemDecisionAdmin(ScopedModelAdmin):
+class ItemDecisionAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
     """Decisions are made on the report page; this list is their read-only record."""
+
+    household_access_purpose = AccessPurpose.VERIFICATION
 
     viewer_roles = REGIONAL_ROLES
     list_display = (
@@ -280,6 +296,9 @@ class ItemDecisionAdmin(ScopedModelAdmin):
 
     def scope_queryset(self, request: HttpRequest, qs: Any) -> Any:
         return selectors.scope_decision_qs(qs, request.user)
+
+    def household_access_household_id(self, obj: ItemDecision) -> int | None:
+        return obj.application.household_id
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

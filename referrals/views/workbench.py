@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from applications.models import NeedItem
+from applications.models import AccessPurpose, NeedItem
+from applications.services.access import household_access_record
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent
 from assist_center.permissions import (
@@ -356,6 +357,12 @@ def render_referral(
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     """The referral; with ?contact=1 also the applicant's phone, for its department, audited."""
     referral = referral_get(user=request.user, referral_id=referral_id)
+    household_access_record(
+        actor=request.user,
+        household_id=referral.case.application.household_id,
+        purpose=AccessPurpose.REFERRAL_BRIEF,
+        subject=referral,
+    )
     phone = None
     if request.GET.get("contact") == "1":
         # The same audited read as the API's detail: only the referral's own department, only
