@@ -117,3 +117,56 @@ def integrity_flags(*, user: Any) -> list[IntegrityFlag]:
     if not is_county_wide(user):
         return []
     return list(IntegrityFlag.objects.select_related("township", "assistant").order_by("-created_at")[:200])
+
+
+@dataclass
+class CaseToRate:
+    """One of the household's closed cases as its own rating panel shows it."""
+
+    case: Any
+    first: Rating | None
+    task: LowRatingTask | None
+    follow_up: Rating | None
+    arrived_for: bool
+
+    @property
+    def open_for(self) -> str:
+        """ "first" or "follow_up" when a rating may be given now, else ""."""
+        if self.first is None:
+            return "first"
+        if self.task is not None and self.task.status == T.ANSWERED:
+            return "follow_up"
+        return ""
+
+
+def household_cases_to_rate(
+    *, household_id: int, application_id: int | None, limit: int = 10
+) -> list[CaseToRate]:
+    """The household's closed cases, newest first (the one the SMS link came for at the top)."""
+    from referrals.models import Case
+
+    cases = list(
+        Case.objects.filter(application__household_id=household_id, status=Case.Status.CLOSED)
+        .select_related("application")
+        .order_by("-closed_at", "-pk")[:limit]
+    )
+    ratings: dict[tuple[int, int], Rating] = {
+        (r.case_id, r.round): r  # type: ignore[misc]
+        for r in Rating.objects.filter(case__in=cases, household_id=household_id)
+    }
+    tasks = {
+        t.rating.case_id: t
+        for t in LowRatingTask.objects.filter(rating__case__in=cases).select_related("rating")
+    }
+    rows = [
+        CaseToRate(
+            case=c,
+            first=ratings.get((c.pk, Rating.Round.FIRST)),
+            task=tasks.get(c.pk),
+            follow_up=ratings.get((c.pk, Rating.Round.FOLLOW_UP)),
+            arrived_for=c.application_id == application_id,
+        )
+        for c in cases
+    ]
+    rows.sort(key=lambda row: not row.arrived_for)
+    return rows

@@ -314,7 +314,9 @@ def rating_dispute_raise(*, actor: Actor, rating_id: int, reason: str) -> Rating
     return dispute
 
 
-def rating_dispute_review(*, actor: Actor, dispute_id: int, upheld: bool, reason: str) -> RatingDispute:
+def rating_dispute_review(
+    *, actor: Actor, dispute_id: int, upheld: bool | None, reason: str
+) -> RatingDispute:
     """The coordinator upholds (the rating leaves the figures) or rejects a dispute, with a reason."""
     found = RatingDispute.objects.filter(pk=dispute_id).select_related("rating").first()
     if found is None:
@@ -322,6 +324,8 @@ def rating_dispute_review(*, actor: Actor, dispute_id: int, upheld: bool, reason
     rating_visible_get(user=actor, rating_id=found.rating_id)
     if not may_review_rating_disputes(actor):
         raise PermissionDenied
+    if upheld is None:
+        raise field_error("decision", _("Choose whether to uphold or reject the dispute."))
     reason = clean_text("review_reason", reason, required=True)
     status = RatingDispute.Status.UPHELD if upheld else RatingDispute.Status.REJECTED
     with transaction.atomic():
