@@ -23,6 +23,7 @@ from eligibility.models import PoolRecord
 from referrals.models import Colour
 
 from . import cases as demo_cases
+from . import monitoring as demo_monitoring
 from . import pool as demo_pool
 from .cases import SeedCasesError, seed_cases
 from .county import build
@@ -176,4 +177,5 @@ STAGES: dict[str, Callable[[Options, Console], None]] = {
     "pool": pool,
     "cases": cases,
     "rolls": rolls,
+    "monitoring": demo_monitoring.stage,  # warnings and leads, from imports of changed records
 }
