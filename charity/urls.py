@@ -1,5 +1,28 @@
 """The charity valley's (公益谷) pages: the public board and the organisations' portal."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import funds_views, projects_views, stats_views, training_views
+
+urlpatterns: list = [
+    # Funds, projects, training and the public statistics (charity-funds).
+    path("charity/funds/", funds_views.fund_ledger, name="charity-funds"),
+    path("charity/funds/ledger.csv", funds_views.fund_ledger_csv, name="charity-funds-csv"),
+    path("charity/funds/ledger.xlsx", funds_views.fund_ledger_xlsx, name="charity-funds-xlsx"),
+    path("charity/projects/", projects_views.project_list, name="charity-projects"),
+    path("charity/projects/<str:public_id>/", projects_views.project_detail, name="charity-project"),
+    path("charity/stats/", stats_views.stats, name="charity-stats"),
+    path(
+        "charity/training/<str:public_id>/attend/",
+        training_views.training_attend,
+        name="charity-training-attend",
+    ),
+    path(
+        "charity/training/<str:public_id>/code/", training_views.training_code, name="charity-training-code"
+    ),
+    path(
+        "charity/training/certificates/<str:number>/",
+        training_views.training_certificate,
+        name="charity-training-certificate",
+    ),
+]
