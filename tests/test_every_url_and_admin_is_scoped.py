@@ -190,6 +190,13 @@ SCOPE_TESTS: dict[str, str] = {
     "api-application-member-reveal": (
         f"{_STAFF_API}::test_reveal_is_404_out_of_scope_and_403_for_read_only_roles"
     ),
+    # Charity funds, projects, training (issue 11)
+    "charity-training-code": (
+        "tests/charity/test_training.py::test_the_code_screen_is_the_organisers_and_the_coordinators_only"
+    ),
+    "charity-training-certificate": (
+        "tests/charity/test_training.py::test_the_code_screen_is_the_organisers_and_the_coordinators_only"
+    ),
     # Ratings and evaluation (issue 12)
     "ratings-centre": _RATING_CENTRE,
     "rating-task": _RATING_CENTRE,
@@ -251,6 +258,17 @@ PUBLIC: dict[str, str] = {
     "api-public-application-status": (
         "a resident's own status after an SMS code to the applicant's phone; a wrong code, phone or "
         "receipt all answer the same 404 (PublicAPIView)"
+    ),
+    # Charity funds, projects, training and statistics (issue 11): public by the disclosure rules.
+    "charity-funds": "public fund ledger: amounts, organisations, projects; donors named with consent only",
+    "charity-funds-csv": "the same public ledger as CSV (formula-escaped)",
+    "charity-funds-xlsx": "the same public ledger as Excel (formula-escaped)",
+    "charity-projects": "approved 公益创投 projects only; drafts and refusals are never listed",
+    "charity-project": "an approved project's public page, by its unguessable public id; drafts are a 404",
+    "charity-stats": "aggregate figures only, township cells under 5 suppressed",
+    "charity-training-attend": (
+        "an attendee's sign-in form: needs the trainer's rotating code; limited per IP and per session; "
+        "shows only the attendee's own masked name"
     ),
 }
 
