@@ -13,13 +13,11 @@ from .projects_selectors import project_page, public_project, public_projects
 
 
 def report_link(public_id: str) -> str | None:
-    """The 纠错/举报 form for a project, once the board's report form exists (another part of the app)."""
-    for name in ("charity-report", "charity-public-report"):
-        try:
-            return reverse(name) + f"?subject=project&ref={public_id}"
-        except NoReverseMatch:
-            continue
-    return None
+    """The 纠错/举报 form for a project: the board's report form (charity.views.public), when installed."""
+    try:
+        return reverse("charity-report", args=("project", public_id))
+    except NoReverseMatch:
+        return None
 
 
 @require_GET
