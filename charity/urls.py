@@ -3,8 +3,24 @@
 from django.urls import path
 
 from . import funds_views, projects_views, stats_views, training_views
+from .views import portal, public, staff
 
 urlpatterns: list = [
+    path("charity/", public.board, name="charity-board"),
+    path("charity/needs/<str:public_id>/", public.need_page, name="charity-need"),
+    path("charity/report/<str:subject>/<str:ref>/", public.report, name="charity-report"),
+    path("charity/r/<str:token>/", public.resident_answer, name="charity-resident-answer"),
+    path("charity/login/", portal.login, name="charity-login"),
+    path("charity/logout/", portal.logout, name="charity-logout"),
+    path("charity/portal/", portal.portal, name="charity-portal"),
+    path("charity/portal/claims/<int:claim_id>/", portal.claim_detail, name="charity-portal-claim"),
+    path(
+        "charity/portal/claims/<int:claim_id>/delivery/",
+        portal.delivery_details,
+        name="charity-portal-delivery",
+    ),
+    path("charity/staff/needs/<int:need_id>/", staff.need_publish_page, name="charity-staff-need"),
+    path("charity/staff/claims/<int:claim_id>/", staff.claim_page, name="charity-staff-claim"),
     # Funds, projects, training and the public statistics (charity-funds).
     path("charity/funds/", funds_views.fund_ledger, name="charity-funds"),
     path("charity/funds/ledger.csv", funds_views.fund_ledger_csv, name="charity-funds-csv"),

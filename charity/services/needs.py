@@ -81,6 +81,8 @@ def board_cache_version() -> int:
 
 
 def board_changed_on_commit() -> None:
+    """Bump the cache version now and again after commit (a reader in between may cache old state)."""
+    board_changed()
     transaction.on_commit(board_changed)
 
 
@@ -164,11 +166,14 @@ def _village_names() -> list[str]:
     names = cache.get("charity:village-names")
     if names is None:
         names = []
+        towns = list(Region.objects.filter(level=Region.Level.TOWNSHIP).values_list("name", flat=True))
         for name in Region.objects.filter(level=Region.Level.VILLAGE).values_list("name", flat=True):
             names.append(name)
             for suffix in ("社区", "村"):
-                if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-                    names.append(name[: -len(suffix)])
+                stem = name[: -len(suffix)]
+                # "上叶" of 上叶村 identifies it too, unless it is also a township's name (沙柳街道).
+                if name.endswith(suffix) and len(stem) >= 2 and not any(stem in t for t in towns):
+                    names.append(stem)
         cache.set("charity:village-names", names, 300)
     return names
 

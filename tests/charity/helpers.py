@@ -65,3 +65,10 @@ def draft_need(
 def published_need(actor: Any, village: Region, **kwargs: Any) -> Need:
     need = draft_need(actor, village, **kwargs)
     return need_publish(actor=actor, need_id=need.pk, public_text="老人行动不便，需要一台轮椅。")
+
+
+def visible_need(actor: Any, village: Region, **kwargs: Any) -> Need:
+    """A need shown in full on the public board: four other households share its profile first."""
+    for _ in range(4):
+        published_need(actor, village, **kwargs)
+    return published_need(actor, village, **kwargs)
