@@ -58,6 +58,11 @@ CHANGELIST_VIEWERS: dict[str, set[str]] = {
     "axes.AccessAttempt": COORDINATOR_ONLY,
     "axes.AccessLog": COORDINATOR_ONLY,
     "axes.AccessFailureLog": COORDINATOR_ONLY,
+    "benefits.Enrolment": REGIONAL,
+    "benefits.EnrolmentEvent": REGIONAL,
+    "benefits.BenefitEntry": REGIONAL,
+    "benefits.RollTask": REGIONAL,
+    "benefits.TownshipContact": {"coordinator", "assistant_a", "assistant_b"},
     "otp_totp.TOTPDevice": set(),  # superusers only: the page shows second-factor secrets
 }
 
