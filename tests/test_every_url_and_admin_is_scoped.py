@@ -60,6 +60,10 @@ _ASSIST_CODE_DOWNLOADS = (
     "tests/applications/test_assist_codes.py::"
     "test_a_township_assistant_downloads_own_regions_and_gets_404_for_another_township"
 )
+_EVALUATION = "tests/happiness_list/test_evaluation.py"
+_EVALUATION_404 = f"{_EVALUATION}::test_another_units_evaluation_is_404_and_roles_without_one_get_403"
+_RATING_CENTRE = f"{_EVALUATION}::test_the_centre_handles_a_low_rating_task_and_reviews_a_dispute_over_http"
+_BENEFITS_ADMIN = "tests/benefits/test_admin.py::test_another_townships_rows_are_404_and_a_cadre_reads_only"
 _BENEFITS_ADMIN = "tests/benefits/test_admin.py::test_another_townships_rows_are_404_and_a_cadre_reads_only"
 
 # What proves that each view keeps other scopes' objects out (a 404 for another township's or
@@ -187,6 +191,30 @@ SCOPE_TESTS: dict[str, str] = {
     "api-application-member-reveal": (
         f"{_STAFF_API}::test_reveal_is_404_out_of_scope_and_403_for_read_only_roles"
     ),
+    # Charity funds, projects, training (issue 11)
+    "charity-training-code": (
+        "tests/charity/test_training.py::test_the_code_screen_is_the_organisers_and_the_coordinators_only"
+    ),
+    "charity-training-certificate": (
+        "tests/charity/test_training.py::test_the_code_screen_is_the_organisers_and_the_coordinators_only"
+    ),
+    # Ratings and evaluation (issue 12)
+    "ratings-centre": _RATING_CENTRE,
+    "rating-task": _RATING_CENTRE,
+    "rating-task-contact": _RATING_CENTRE,
+    "rating-task-answer": _RATING_CENTRE,
+    "rating-dispute": _RATING_CENTRE,
+    "rating-dispute-review": _RATING_CENTRE,
+    "evaluation-home": _EVALUATION_404,
+    "evaluation-detail": _EVALUATION_404,
+    # The rolls, the ledger and roll tasks (issue 10)
+    "admin:benefits.Enrolment": _BENEFITS_ADMIN,
+    "admin:benefits.EnrolmentEvent": _BENEFITS_ADMIN,
+    "admin:benefits.BenefitEntry": _BENEFITS_ADMIN,
+    "admin:benefits.RollTask": _BENEFITS_ADMIN,
+    "admin:benefits.TownshipContact": _BENEFITS_ADMIN,
+    "admin:benefits_enrolment_state": _BENEFITS_ADMIN,
+    "admin:benefits_rolltask_resolve": _BENEFITS_ADMIN,
     # The rolls, the ledger and roll tasks (issue 10)
     "admin:benefits.Enrolment": _BENEFITS_ADMIN,
     "admin:benefits.EnrolmentEvent": _BENEFITS_ADMIN,
@@ -231,9 +259,25 @@ PUBLIC: dict[str, str] = {
         "the residents' login-free application API; needs a valid SMS code; limited per IP; "
         "idempotent (PublicAPIView)"
     ),
+    "happiness-rate": (
+        "the resident's rating form: acts only for the household of this browser's verified 15-minute "
+        "session opened under this token; a signed-in staff account gets 403, anyone else goes back "
+        "to the phone check"
+    ),
     "api-public-application-status": (
         "a resident's own status after an SMS code to the applicant's phone; a wrong code, phone or "
         "receipt all answer the same 404 (PublicAPIView)"
+    ),
+    # Charity funds, projects, training and statistics (issue 11): public by the disclosure rules.
+    "charity-funds": "public fund ledger: amounts, organisations, projects; donors named with consent only",
+    "charity-funds-csv": "the same public ledger as CSV (formula-escaped)",
+    "charity-funds-xlsx": "the same public ledger as Excel (formula-escaped)",
+    "charity-projects": "approved 公益创投 projects only; drafts and refusals are never listed",
+    "charity-project": "an approved project's public page, by its unguessable public id; drafts are a 404",
+    "charity-stats": "aggregate figures only, township cells under 5 suppressed",
+    "charity-training-attend": (
+        "an attendee's sign-in form: needs the trainer's rotating code; limited per IP and per session; "
+        "shows only the attendee's own masked name"
     ),
 }
 
