@@ -64,7 +64,6 @@ _EVALUATION = "tests/happiness_list/test_evaluation.py"
 _EVALUATION_404 = f"{_EVALUATION}::test_another_units_evaluation_is_404_and_roles_without_one_get_403"
 _RATING_CENTRE = f"{_EVALUATION}::test_the_centre_handles_a_low_rating_task_and_reviews_a_dispute_over_http"
 _BENEFITS_ADMIN = "tests/benefits/test_admin.py::test_another_townships_rows_are_404_and_a_cadre_reads_only"
-_BENEFITS_ADMIN = "tests/benefits/test_admin.py::test_another_townships_rows_are_404_and_a_cadre_reads_only"
 
 # What proves that each view keeps other scopes' objects out (a 404 for another township's or
 # department's object, a 403/redirect for a role without access). Keys:
@@ -207,14 +206,6 @@ SCOPE_TESTS: dict[str, str] = {
     "rating-dispute-review": _RATING_CENTRE,
     "evaluation-home": _EVALUATION_404,
     "evaluation-detail": _EVALUATION_404,
-    # The rolls, the ledger and roll tasks (issue 10)
-    "admin:benefits.Enrolment": _BENEFITS_ADMIN,
-    "admin:benefits.EnrolmentEvent": _BENEFITS_ADMIN,
-    "admin:benefits.BenefitEntry": _BENEFITS_ADMIN,
-    "admin:benefits.RollTask": _BENEFITS_ADMIN,
-    "admin:benefits.TownshipContact": _BENEFITS_ADMIN,
-    "admin:benefits_enrolment_state": _BENEFITS_ADMIN,
-    "admin:benefits_rolltask_resolve": _BENEFITS_ADMIN,
     # The rolls, the ledger and roll tasks (issue 10)
     "admin:benefits.Enrolment": _BENEFITS_ADMIN,
     "admin:benefits.EnrolmentEvent": _BENEFITS_ADMIN,
