@@ -30,10 +30,10 @@ from applications.models import AccessPurpose
 from applications.services.access import household_access_record, household_access_record_many
 from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.errors import ApplicationError
-from assist_center.models import Region
-from assist_center.permissions import may_handle_monitoring
+from assist_center.models import Department, Region
+from assist_center.permissions import may_handle_monitoring, may_submit_on_behalf
 from assist_center.pii import mask_name
-from assist_center.scopes import is_county_wide, role_of
+from assist_center.scopes import is_county_wide
 from assist_center.staff_views import add_service_errors
 
 from ..models import DiscoveryLead, MonitoringWarning
@@ -67,15 +67,25 @@ _EVIDENCE_LABELS = {
 }
 
 
+def department_name(code: str) -> str:
+    """A department's name for its code (the evidence keeps the code, people read the name)."""
+    name = Department.objects.filter(code=code).values_list("name", flat=True).first()
+    return name or code
+
+
 def evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """Evidence as (label, text) rows: the category's Chinese name, the values spelled out."""
     rows: list[tuple[str, str]] = []
     for key, value in evidence.items():
-        if key == "recheck":
+        # The record's amount divided by the household is a second per-capita income beside the
+        # re-check's (the rules' 12-month figure): one page, one figure, one definition.
+        if key in ("recheck", "monthly_income", "per_person_month"):
             continue
         if key == "category":
             spec = CATEGORIES.get(str(value))
-            text = f"{spec.name}（{value}）" if spec is not None else str(value)
+            text = spec.name if spec is not None else str(value)
+        elif key == "department":
+            text = department_name(str(value))
         elif key == "values" and isinstance(value, dict):
             spec = CATEGORIES.get(str(evidence.get("category", "")))
             labels = {f.name: f.label.split("（")[0] for f in spec.fields} if spec is not None else {}
@@ -149,6 +159,39 @@ class WhatIfForm(forms.Form):
         return value
 
 
+class LabelledFilter(admin.SimpleListFilter):
+    """A filter over a code column that shows each code's Chinese label, never the code."""
+
+    labels: dict[str, Any] = {}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = model_admin.get_queryset(request).values_list(self.parameter_name, flat=True)
+        present = set(codes.distinct())
+        return [(code, str(label)) for code, label in self.labels.items() if code in present]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(**{str(self.parameter_name): value}) if value else queryset
+
+
+class ChangeFilter(LabelledFilter):
+    title = _("change")
+    parameter_name = "change"
+    labels = CHANGE_LABELS
+
+
+class ItemFilter(LabelledFilter):
+    title = _("assistance item")
+    parameter_name = "item"
+    labels = dict(ITEM_LABELS)
+
+
+class ReasonFilter(LabelledFilter):
+    title = _("reason")
+    parameter_name = "reason"
+    labels = REASON_LABELS
+
+
 def _post_only(request: HttpRequest) -> None:
     if request.method != "POST":
         raise PermissionDenied
@@ -168,7 +211,7 @@ class MonitoringWarningAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         "resolve_link",
     )
     list_select_related = ("township", "household__village")
-    list_filter = ("status", "change", "item")
+    list_filter = ("status", ChangeFilter, ItemFilter)
     search_fields = ("=household__id",)
     ordering = ("status", "due_date", "id")
     readonly_fields = (
@@ -407,7 +450,7 @@ class DiscoveryLeadAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         "handle_link",
     )
     list_select_related = ("township", "person__household__village")
-    list_filter = ("status", "reason")
+    list_filter = ("status", ReasonFilter)
     ordering = ("status", "-created_at")
     readonly_fields = (
         "reason_label",
@@ -499,7 +542,9 @@ class DiscoveryLeadAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
                         )
                         % {"code": application.receipt_code},
                     )
-                    return HttpResponseRedirect(back)
+                    return HttpResponseRedirect(
+                        reverse("admin:applications_application_change", args=[application.pk])
+                    )
                 if action == "dismiss" and dismiss_form.is_valid():
                     lead_dismiss(
                         actor=request.user, lead_id=lead.pk, reason=dismiss_form.cleaned_data["reason"]
@@ -521,7 +566,7 @@ class DiscoveryLeadAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
             "person": self.person_masked(lead),
             "evidence": evidence_rows(lead.evidence),
             "is_open": lead.status == DiscoveryLead.Status.OPEN,
-            "can_convert": role_of(request.user) == "township_assistant",
+            "can_convert": may_submit_on_behalf(request.user),
             "dismiss_form": dismiss_form,
         }
         return TemplateResponse(request, "admin/eligibility/discoverylead/handle.html", context)

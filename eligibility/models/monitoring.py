@@ -50,7 +50,9 @@ class MonitoringWarning(models.Model):
         indexes = [models.Index(fields=["township", "status"], name="warning_township_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.household} {self.change}"
+        from ..monitoring_rules import CHANGE_LABELS  # a pure module; kept out of the models' import
+
+        return f"{self.household} {CHANGE_LABELS.get(self.change, self.change)}"
 
 
 class DiscoveryLead(models.Model):
@@ -101,4 +103,6 @@ class DiscoveryLead(models.Model):
         indexes = [models.Index(fields=["township", "status"], name="lead_township_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.reason} #{self.pk}"
+        from ..monitoring_rules import REASON_LABELS
+
+        return f"{REASON_LABELS.get(self.reason, self.reason)} #{self.pk}"

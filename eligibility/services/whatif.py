@@ -5,9 +5,10 @@ pool records, standards once per run), computes each household's facts and runs 
 Python: no query per household, so 10,000 households are a few dozen queries. Monitoring and
 discovery use the same loaders for the few households an import touched.
 
-Members come from the household registry (applications.Person), without names: the facts of a
-bulk run never carry personal data. The registry knows no supporters (赡养人), so the extreme-poverty
-supporter criterion sees none; an application's own report, not this run, decides that item.
+Members come from the household registry (applications.Person) with masked names only ("王*"):
+the facts of a bulk run never carry personal data, and a reason still says whom it is about. The
+registry knows no supporters (赡养人), so the extreme-poverty supporter criterion sees none; an
+application's own report, not this run, decides that item.
 """
 
 from __future__ import annotations
@@ -125,16 +126,17 @@ def load_rosters(household_ids: Sequence[int]) -> dict[int, Roster]:
         if role == "applicant":
             roster.head_name = name
         key = f"m{len(roster.members) + 1}"
+        # The masked name only ("王*"), so a reason names "王*（配偶）" rather than "m2（配偶）".
         roster.members.append(
-            MemberInput(key, person_hash, role, _RELATION.get(relation, relation), birth, sex)
+            MemberInput(
+                key, person_hash, role, _RELATION.get(relation, relation), birth, sex, mask_name(name)
+            )
         )
     for roster in rosters.values():
         # A household without a registered head: its first member stands in, so the facts have one.
         if roster.members and not any(m.role == "applicant" for m in roster.members):
             first = roster.members[0]
-            roster.members[0] = MemberInput(
-                first.key, first.person_hash, "applicant", first.relation, first.birth_date, first.sex
-            )
+            roster.members[0] = first._replace(role="applicant")
     return rosters
 
 

@@ -63,7 +63,9 @@ def test_the_assistant_sees_the_warning_overdue_in_red_and_resolves_it(
     assert 'class="due-overdue">2026-01-05' in html and "登记了机动车" in html
     assert resolve_url(warning) in html
     detail = client.get(resolve_url(warning)).content.decode()
-    assert "小型轿车" in detail and "traffic_police" in detail
+    # Codes never reach the page: the department and the category by their Chinese names.
+    assert "小型轿车" in detail and "公安局交通警察大队" in detail and "机动车登记" in detail
+    assert "traffic_police" not in detail and "（vehicle）" not in detail
     head = warning.household.members.get()
     assert head.id_number not in detail and head.id_number_hash not in detail
     refused = client.post(resolve_url(warning), {"resolution": "no_effect", "note": ""})
