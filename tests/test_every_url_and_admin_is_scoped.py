@@ -242,6 +242,16 @@ PUBLIC: dict[str, str] = {
         "the 家庭码 signing page: the unguessable family token is the capability; it shows masked names "
         "and signed/missing only, never ID numbers; identification is rate-limited per link and IP"
     ),
+    # Issue 16: the residents' status page and the printable paper authorisation.
+    "status": (
+        "the residents' status page: the same look-up as api-public-application-status (receipt code, "
+        "the applicant's phone and an SMS code, answering alike when any is wrong); the result is kept "
+        "only in this browser's session"
+    ),
+    "family-authorisation-pdf": (
+        "the blank paper authorisation of a family link: the unguessable family token is the capability, "
+        "as for the family page; names are masked as there, no ID numbers or phones; limited per IP"
+    ),
     "api-public-otp": (
         "login-free SMS code request; answers the same whether or not the phone is known; limited per "
         "phone and per IP (PublicAPIView)"
