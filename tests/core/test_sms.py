@@ -149,6 +149,7 @@ def test_every_template_renders_with_its_parameters() -> None:
         "minutes": "5",
         "receipt": "R20260302001",
         "url": "https://x.test/a",
+        "status_url": "https://x.test/status/",
         "colour": "红色",
         "count": "3",
         "granted": "最低生活保障、医疗救助",
