@@ -10,6 +10,7 @@ bytes, a village outside the scanned region).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -77,9 +78,15 @@ def village_choices(region: Region) -> tuple[list[Any], bool]:
     townships = Region.objects.filter(parent=region, level=Region.Level.TOWNSHIP).order_by("code")
     for township in townships:
         groups[township.pk] = (township.name, [])
-    for village in villages.filter(township__in=townships):
+    county_villages = list(villages.filter(township__in=townships))
+    # Some village names occur in two townships (issue 16): a closed <select> shows only the
+    # option's label, so a repeated name carries its township and no two labels are the same.
+    counts = Counter(v.name for v in county_villages)
+    for village in county_villages:
         assert village.township_id is not None
-        groups[village.township_id][1].append((village.code, village.name))
+        township_name = groups[village.township_id][0]
+        label = f"{village.name}（{township_name}）" if counts[village.name] > 1 else village.name
+        groups[village.township_id][1].append((village.code, label))
     return [*_BLANK_CHOICE, *((name, items) for name, items in groups.values() if items)], False
 
 
@@ -151,7 +158,11 @@ class ApplyForm(forms.Form):
     guardian_confirmed = forms.BooleanField(
         label=_("I am the guardian of the children under 14 listed here and agree to the check for them"),
         required=False,
-        help_text=_("Tick this if anyone in the household is under 14."),
+        help_text=_(
+            "Tick this if anyone in the household is under 14: for children under 14 the law asks for "
+            "the guardian's consent, which you give here. (Everyone aged 18 or over signs on the "
+            "family page after you submit.)"
+        ),
     )
     token = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -310,9 +321,13 @@ class ApplyPage:
             _form_error(self.form, name, message)
 
     def error_summary(self) -> list[tuple[str, str]]:
-        """(anchor id, "label: message") for each error, for the list at the top of the page."""
+        """(anchor id, "label: message") for each error, in the order of the page (issue 16).
+
+        The page shows the applicant and the address, then the member and supporter rows, then
+        needs and consents: the summary follows it, whatever order the checks reported in.
+        """
         summary: list[tuple[str, str]] = [("", message) for message in self.general_errors]
-        summary += _form_summary(self.form, "")
+        summary += _form_summary(self.form, "", fields=PAGE_ORDER_BEFORE_ROWS)
         for formset, title in (
             (self.members, _("Family member %(n)s")),
             (self.supporters, _("Supporter %(n)s")),
@@ -320,7 +335,13 @@ class ApplyPage:
             summary += [(f"{formset.prefix}-section", str(error)) for error in formset.non_form_errors()]
             for index, row_form in enumerate(formset.forms):
                 summary += _form_summary(row_form, str(title) % {"n": index + 1} + " · ")
+        rest = [name for name in self.form.fields if name not in PAGE_ORDER_BEFORE_ROWS]
+        summary += _form_summary(self.form, "", fields=rest, with_non_field=False)
         return summary
+
+
+# ApplyForm's fields shown above the member rows (sections 1 and 2 of apply.html); the rest follow them.
+PAGE_ORDER_BEFORE_ROWS = ("name", "id_number", "phone", "otp", "village", "address")
 
 
 # Dotted paths of the intake contract -> ApplyForm field names.
@@ -362,9 +383,17 @@ def _formset_error(formset: RowFormSet, message: str) -> None:
         errors.append(message)
 
 
-def _form_summary(form: forms.Form, prefix: str) -> list[tuple[str, str]]:
+def _form_summary(
+    form: forms.Form, prefix: str, *, fields: Sequence[str] | None = None, with_non_field: bool = True
+) -> list[tuple[str, str]]:
+    """The form's errors in its fields' order (or `fields`' order), its non-field errors first."""
+    order: list[str] = [NON_FIELD_ERRORS] if with_non_field else []
+    order += list(fields) if fields is not None else list(form.fields)
     summary = []
-    for name, errors in form.errors.items():
+    for name in order:
+        errors = form.errors.get(name)
+        if not errors:
+            continue
         if name in form.fields:
             bound = form[name]
             anchor = str(bound.id_for_label or bound.auto_id)

@@ -252,3 +252,81 @@ def application_form_response(application: Application) -> HttpResponse:
         filename=f"申请表-{code}.pdf",
         ascii_fallback=f"application-form-{code}.pdf",
     )
+
+
+# --- the blank paper authorisation (issue 16) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignerLine:
+    name: str
+    role: str
+    relation: str
+    must_sign: bool
+    signed: bool
+    under_guardian_age: bool
+
+
+def authorisation_blank_context(application: Application, *, full_names: bool) -> dict[str, object]:
+    """The household on the paper form: everyone listed, a signing place for who must sign.
+
+    `full_names` for staff printing at the township office; residents' copies (from the family
+    link, which travels in chats) carry masked names as the family page does, and each signer
+    writes their own name and ID number by hand.
+    """
+    from assist_center.pii import mask_name
+
+    from .intake import GUARDIAN_AGE
+
+    day = timezone.localdate()
+    members = list(
+        ApplicationMember.objects.filter(application=application)
+        .select_related("authorisation")
+        .defer("authorisation__image")
+        .order_by("position")
+    )
+    lines = [
+        SignerLine(
+            name=m.name if full_names else mask_name(m.name),
+            role=m.get_role_display(),
+            relation=m.get_relation_display(),
+            must_sign=m.must_authorise,
+            signed=getattr(m, "authorisation", None) is not None,
+            under_guardian_age=age_on(m.birth_date, day) < GUARDIAN_AGE,
+        )
+        for m in members
+    ]
+    return {
+        "app": application,
+        "county_name": settings.COUNTY_NAME,
+        "receipt_qr": qr_svg_data_uri(application.receipt_code),
+        "township": application.township.name,
+        "village": application.village.name,
+        "lines": lines,
+        "to_sign": [line for line in lines if line.must_sign and not line.signed],
+        "printed_at": local_time(timezone.now()),
+    }
+
+
+def authorisation_blank_pdf(application: Application, *, full_names: bool) -> bytes:
+    """The paper authorisation to print and sign, in the county's language, as A4 PDF bytes."""
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(
+            "applications/pdf/authorisation_blank.html",
+            authorisation_blank_context(application, full_names=full_names),
+        )
+    return render_pdf(html)
+
+
+def authorisation_blank_response(application: Application, *, full_names: bool) -> HttpResponse:
+    """The blank authorisation as a PDF download (to print), `授权书-<receipt>.pdf`.
+
+    The caller has already decided that the requester may see this application.
+    """
+    code = application.receipt_code
+    return attachment_response(
+        authorisation_blank_pdf(application, full_names=full_names),
+        content_type="application/pdf",
+        filename=f"授权书-{code}.pdf",
+        ascii_fallback=f"authorisation-{code}.pdf",
+    )

@@ -25,6 +25,10 @@ KNOWN_HOOKS: frozenset[str] = frozenset(
         # application, its approved items, the report's results), actor (user). referrals opens
         # the case.
         "application_decided",
+        # applications.progress.application_progress, for the residents' pages (issue 16): kwargs
+        # application; referrals answers with its case's state (applications.progress.CaseState)
+        # or None when there is no case.
+        "application_case_state",
     }
 )
 

@@ -96,4 +96,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """The public front page: where to apply, what family members do, where staff sign in."""
     county = Region.objects.filter(level=Region.Level.COUNTY).only("code").first()
-    return render(request, "home.html", {"county_code": county.code if county else None})
+    # Township first (issue 16): the county's flat list repeats some village names, so a resident
+    # picks the township and then sees only its villages.
+    townships = (
+        list(
+            Region.objects.filter(parent=county, level=Region.Level.TOWNSHIP)
+            .order_by("code")
+            .only("code", "name")
+        )
+        if county
+        else []
+    )
+    return render(
+        request, "home.html", {"county_code": county.code if county else None, "townships": townships}
+    )

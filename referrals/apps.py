@@ -14,5 +14,9 @@ class ReferralsConfig(AppConfig):
         from .services.cases import on_application_decided
 
         hooks.register("application_decided", on_application_decided)
+        # Issue 16: the residents' status and family pages show the case's real state.
+        from .services.progress import application_case_state
+
+        hooks.register("application_case_state", application_case_state)
         # The scopes of the referrals models (assist_center.scopes registry).
         from . import selectors  # noqa: F401

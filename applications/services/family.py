@@ -239,7 +239,7 @@ def family_code_send(*, token: str, member_id: int, phone: str, ip: str | None) 
     """Send the SMS code for signing to the phone of an identified member (rate limits in otp_send)."""
     member = _member_for_token(token=token, member_id=member_id)
     e164 = _phone_for_member(member, phone)
-    otp_send(phone=e164, purpose=OtpPurpose.FAMILY, ip=ip)
+    otp_send(phone=e164, purpose=OtpPurpose.FAMILY, ip=ip, token=token)
 
 
 def _member_for_token(*, token: str, member_id: int) -> ApplicationMember:

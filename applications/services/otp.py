@@ -8,6 +8,7 @@ hosts; see `_limit_hit` for what happens when the cache is down.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 import time
@@ -28,50 +29,76 @@ from ..models import ApplicationMember, OtpChallenge, OtpPurpose
 
 __all__ = [
     "CODE_LENGTH",
+    "IP_PER_HOUR",
     "MAX_ATTEMPTS",
     "OTP_MINUTES",
     "PHONE_COOLDOWN_SECONDS",
+    "PHONE_PER_DAY",
+    "PHONE_PURPOSE_PER_HOUR",
+    "TOKEN_PER_HOUR",
     "LimitUnavailable",
     "RateLimited",
     "limit_hit",
     "otp_check",
     "otp_consume",
+    "otp_refusal_counts",
     "otp_send",
     "otp_verify",
+    "retry_after_seconds",
 ]
 
 CODE_LENGTH = 6
 OTP_MINUTES = 10
 MAX_ATTEMPTS = 5
-# Limits (issue 3): per phone one code a minute (per purpose) and five an hour, per IP twenty an hour. The
-# phone limits protect the person being texted (SMS bombing), the IP limit our SMS bill.
-PHONE_COOLDOWN_SECONDS = 60
-PHONE_PER_HOUR = 5
-IP_PER_HOUR = 20
+# Limits (issue 16, replacing issue 3's twenty an hour per address). Residents share addresses: a
+# carrier's NAT puts a whole town behind one, and a village office helps a queue of people from
+# one connection. So the limits that bite are per phone (they protect the person being texted
+# from SMS bombing) and per token (a family link or a receipt code: one household's codes), each
+# per purpose; the per-address limit is only a high ceiling against a script running up the bill,
+# and its refusals are counted for the centre's statistics page (otp_refusal_counts).
+PHONE_COOLDOWN_SECONDS = 60  # per phone and purpose
+PHONE_PURPOSE_PER_HOUR = 5  # per phone and purpose
+PHONE_PER_DAY = 20  # per phone, all purposes together
+TOKEN_PER_HOUR = 20  # per token and purpose: a family of several signers, each asking twice
+IP_PER_HOUR = 500  # per address, all purposes: the abuse ceiling
 _HOUR = 3600
+_DAY = 24 * _HOUR
+# How long the centre's counters of refusals are kept (the statistics page shows today's).
+_REFUSALS_TTL = 3 * _DAY
 
 WRONG_CODE = _("The SMS code is wrong or has expired. Please request a new one if needed.")
 TOO_MANY_ATTEMPTS = _("Too many wrong codes. Please request a new SMS code.")
-RATE_LIMITED = _("Too many SMS codes requested. Please wait a while and try again.")
+RATE_LIMITED_WAIT = _("Too many SMS codes were requested. Please try again in %(minutes)s minutes.")
 WAIT_A_MINUTE = _("An SMS code was sent less than a minute ago. Please wait a minute before asking again.")
 SMS_UNAVAILABLE = _("SMS codes cannot be sent at the moment. Please try again in a few minutes.")
 
+# The limits whose refusals the centre sees, by name (otp_refusal_counts).
+REFUSAL_LIMITS = ("otp-ip", "otp-phone", "otp-phone-day", "otp-token")
+
 
 class RateLimited(Exception):
-    """A limit was exceeded."""
+    """A limit was exceeded; `retry_after` is the number of seconds until a new hit is allowed."""
+
+    def __init__(self, retry_after: int = 0) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 class LimitUnavailable(Exception):
     """The cache that counts limits did not answer."""
 
 
-def _window_count(key: str, period: int) -> float:
-    """Count one hit in a sliding window of `period` seconds; return the estimated hits inside it.
+def _estimate(current: float, previous: float, elapsed: float) -> float:
+    return current + previous * (1.0 - elapsed)
+
+
+def _window_count(key: str, period: int) -> tuple[float, float, float]:
+    """Count one hit in a sliding window of `period` seconds; return (current, previous, elapsed).
 
     Two fixed buckets (this period and the last), the last one weighted by how much of it still lies
-    inside the window: atomic (one INCR), bounded memory, and far tighter than one fixed window,
-    which lets twice the limit through around a bucket edge. Buckets follow time.time(), so tests
-    move them with time-machine.
+    inside the window (`_estimate`): atomic (one INCR), bounded memory, and far tighter than one
+    fixed window, which lets twice the limit through around a bucket edge. Buckets follow
+    time.time(), so tests move them with time-machine.
     """
     now = time.time()
     bucket = int(now // period)
@@ -81,54 +108,151 @@ def _window_count(key: str, period: int) -> float:
     current = cache.incr(current_key)
     previous = cache.get(f"{key}:{bucket - 1}", 0)
     elapsed = (now % period) / period
-    return float(current) + float(previous or 0) * (1.0 - elapsed)
+    return float(current), float(previous or 0), elapsed
 
 
-def _cooldown(key: str, seconds: int) -> bool:
-    """Whether at least `seconds` have passed since the last allowed hit; if so, record this one.
+def retry_after_seconds(*, current: float, previous: float, elapsed: float, limit: int, period: int) -> int:
+    """Seconds from now until one more hit fits under `limit`, if nobody tries in the meantime.
+
+    The estimate falls as the previous bucket slides out of the window; at the bucket edge this
+    bucket becomes the previous one. Searched minute by minute (two periods at most): the resident
+    is told a whole number of minutes anyway.
+    """
+    step = 60
+    for waited in range(step, 2 * period + step, step):
+        at = elapsed + waited / period
+        if at < 1:
+            count = _estimate(current, previous, at)
+        elif at < 2:
+            count = _estimate(0, current, at - 1)
+        else:
+            count = 0
+        if count + 1 <= limit:
+            return waited
+    return 2 * period
+
+
+def _cooldown_key(purpose: str, e164: str) -> str:
+    return f"rl:otp-cool:{purpose}:{blind_index('ratelimit', e164)[:32]}"
+
+
+def _cooldown_open(key: str, seconds: int) -> bool:
+    """Whether at least `seconds` have passed since the last allowed hit (nothing recorded).
 
     The hit time is stored in a bucket of `seconds`; the previous bucket is read too, so "one per
-    minute" holds across a bucket edge. Two racing hits in one bucket: add() lets one through.
+    minute" holds across a bucket edge.
     """
     now = time.time()
     bucket = int(now // seconds)
-    previous = cache.get(f"{key}:{bucket - 1}")
-    if previous is not None and now - float(previous) < seconds:
-        return False
-    return bool(cache.add(f"{key}:{bucket}", now, timeout=2 * seconds + 60))
+    for stored in cache.get_many([f"{key}:{bucket - 1}", f"{key}:{bucket}"]).values():
+        if stored is not None and now - float(stored) < seconds:
+            return False
+    return True
+
+
+def _cooldown_record(key: str, seconds: int) -> bool:
+    """Record an allowed hit; False if another one got there first (two racing in one bucket)."""
+    now = time.time()
+    return bool(cache.add(f"{key}:{int(now // seconds)}", now, timeout=2 * seconds + 60))
 
 
 def limit_hit(name: str, ident: str, *, limit: int, period: int) -> None:
-    """Count a hit for `ident` under the limit `name`; raise RateLimited over it, LimitUnavailable
-    when the cache is down (the caller decides whether that fails open or closed).
+    """Count a hit for `ident` under the limit `name`; raise RateLimited over it (with the wait),
+    LimitUnavailable when the cache is down (the caller decides whether that fails open or closed).
 
     `ident` is hashed before it reaches Redis: it may be a phone or an IP address.
     """
     key = f"rl:{name}:{blind_index('ratelimit', ident)[:32]}"
     try:
-        count = _window_count(key, period)
+        current, previous, elapsed = _window_count(key, period)
     except Exception as exc:  # redis.ConnectionError, TimeoutError, ...: whatever the client raises
         raise LimitUnavailable from exc
-    if count > limit:
-        raise RateLimited
+    if _estimate(current, previous, elapsed) > limit:
+        # A refused hit is not counted: a resident who tries again too early is not pushed
+        # further back, so the wait the message names stays true.
+        # If the cache fails here, the refusal stands and the count is one high until the bucket ends.
+        with contextlib.suppress(Exception):
+            cache.decr(f"{key}:{int(time.time() // period)}")
+        current -= 1
+        raise RateLimited(
+            retry_after_seconds(
+                current=current, previous=previous, elapsed=elapsed, limit=limit, period=period
+            )
+        )
 
 
-def _send_limits(*, e164: str, purpose: str, ip: str | None) -> None:
+def _refusal_key(name: str, day: str) -> str:
+    return f"otp-refusals:{name}:{day}"
+
+
+def _count_refusal(name: str) -> None:
+    """One more refusal by the limit `name` today, for the centre (never fails the request)."""
+    key = _refusal_key(name, timezone.localdate().isoformat())
     try:
-        if ip:
-            limit_hit("otp-ip", ip, limit=IP_PER_HOUR, period=_HOUR)
-        # Per phone AND purpose: a resident who has just applied may at once need a code to sign on
-        # the family page; the hourly cap below is per phone whatever the purpose.
-        key = f"rl:otp-cool:{purpose}:{blind_index('ratelimit', e164)[:32]}"
+        cache.add(key, 0, timeout=_REFUSALS_TTL)
+        cache.incr(key)
+    except Exception:  # the count is a statistic; the refusal itself already happened
+        return
+
+
+def otp_refusal_counts(*, day: str | None = None) -> dict[str, int]:
+    """How many SMS code requests each limit refused on `day` (ISO date, default today).
+
+    No phone, address or purpose is kept: only a number per limit, for the centre to see whether
+    the address ceiling refuses real residents (then raise IP_PER_HOUR) or a script.
+    """
+    day = day or timezone.localdate().isoformat()
+    try:
+        values = cache.get_many([_refusal_key(name, day) for name in REFUSAL_LIMITS])
+    except Exception:
+        values = {}
+    # Underscores in the keys: the names are read in templates.
+    return {name.replace("-", "_"): int(values.get(_refusal_key(name, day)) or 0) for name in REFUSAL_LIMITS}
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
+
+
+def _refuse(name: str, exc: RateLimited) -> ApplicationError:
+    _count_refusal(name)
+    message = RATE_LIMITED_WAIT % {"minutes": _minutes(exc.retry_after)}
+    return ApplicationError(message, {"retry_after": exc.retry_after}, status=429)
+
+
+def _send_limits(*, e164: str, purpose: str, ip: str | None, token: str | None) -> None:
+    """Refuse (429, saying how long to wait) or count one code; a refused request counts nowhere."""
+    cool = _cooldown_key(purpose, e164)
+    wait_a_minute = ApplicationError(WAIT_A_MINUTE, {"retry_after": PHONE_COOLDOWN_SECONDS}, status=429)
+    name = ""
+    try:
         try:
-            allowed = _cooldown(key, PHONE_COOLDOWN_SECONDS)
+            # Per phone AND purpose: a resident who has just applied may at once need a code to
+            # sign on the family page; the daily cap below is per phone whatever the purpose.
+            if not _cooldown_open(cool, PHONE_COOLDOWN_SECONDS):
+                raise wait_a_minute
+        except ApplicationError:
+            raise
         except Exception as exc:
             raise LimitUnavailable from exc
-        if not allowed:
-            raise ApplicationError(WAIT_A_MINUTE, {"fields": {"phone": str(WAIT_A_MINUTE)}}, status=429)
-        limit_hit("otp-phone", e164, limit=PHONE_PER_HOUR, period=_HOUR)
-    except RateLimited:
-        raise ApplicationError(RATE_LIMITED, status=429) from None
+        if ip:
+            name = "otp-ip"
+            limit_hit(name, ip, limit=IP_PER_HOUR, period=_HOUR)
+        if token:
+            name = "otp-token"
+            limit_hit(name, f"{purpose}:{token}", limit=TOKEN_PER_HOUR, period=_HOUR)
+        name = "otp-phone"
+        limit_hit(name, f"{purpose}:{e164}", limit=PHONE_PURPOSE_PER_HOUR, period=_HOUR)
+        name = "otp-phone-day"
+        limit_hit(name, e164, limit=PHONE_PER_DAY, period=_DAY)
+        try:
+            recorded = _cooldown_record(cool, PHONE_COOLDOWN_SECONDS)
+        except Exception as exc:
+            raise LimitUnavailable from exc
+        if not recorded:
+            raise wait_a_minute
+    except RateLimited as exc:
+        raise _refuse(name, exc) from None
     except LimitUnavailable:
         # Fail CLOSED: without the counters anyone could make us text a stranger's phone without
         # end (SMS bombing) and run up the bill. The cost is that residents cannot get a code while
@@ -161,16 +285,19 @@ def _check_purpose(purpose: Any) -> str:
     return purpose
 
 
-def otp_send(*, phone: str, purpose: str, ip: str | None) -> None:
+def otp_send(*, phone: str, purpose: str, ip: str | None, token: str | None = None) -> None:
     """Send a new code to `phone` for `purpose`, or raise ApplicationError (400 bad input, 429 over a
-    limit, 503 when limits cannot be counted).
+    limit, saying in how many minutes to try again; 503 when limits cannot be counted).
+
+    `token` names what the code is for (a family link's token, a receipt code) so that one
+    household's codes are limited together whatever phone and address ask for them.
 
     For the `status` purpose, a phone that is no applicant's gets no SMS, but the caller cannot tell:
     the answer is the same, so the endpoint reveals nothing about who applied.
     """
     purpose = _check_purpose(purpose)
     e164 = _phone_or_error(phone, message=_("Enter the mobile phone number."))
-    _send_limits(e164=e164, purpose=purpose, ip=ip)
+    _send_limits(e164=e164, purpose=purpose, ip=ip, token=token)
     hashed = phone_index(e164)
     if purpose == OtpPurpose.STATUS and not _is_applicant_phone(hashed):
         return

@@ -57,6 +57,7 @@ __all__ = [
     "application_submit",
     "authorisation_counts",
     "family_url",
+    "status_url",
 ]
 
 # No 0/O, 1/I: read aloud over the phone and typed by elderly residents.
@@ -77,6 +78,11 @@ KEY_REUSED = _("Idempotency-Key reused with a different request.")
 
 def family_url(application: Application) -> str:
     return f"{settings.SITE_URL}/family/{application.family_token}/"
+
+
+def status_url() -> str:
+    """The residents' status page (issue 16): receipt code + phone + SMS code."""
+    return f"{settings.SITE_URL}/status/"
 
 
 def _receipt_code() -> str:
@@ -269,11 +275,17 @@ def application_submit(
             application_id=application.pk, to=Application.Status.AWAITING_AUTHORISATION, actor=audit_actor
         )
         if data.applicant.phone:
-            # The family link is a bearer token, not personal data; the text names nobody.
+            # The family link is a bearer token and the receipt code a reference, not personal
+            # data; the text names nobody. The status page link lets the applicant check progress
+            # (issue 16); the idempotency key is the invite's, so a retry sends one SMS.
             sms_queue(
                 to=data.applicant.phone,
-                template="family_invite",
-                params={"url": family_url(application)},
+                template="application_received",
+                params={
+                    "receipt": application.receipt_code,
+                    "url": family_url(application),
+                    "status_url": status_url(),
+                },
                 idempotency_key=f"family_invite:{application.pk}",
             )
     return application

@@ -35,7 +35,7 @@ from ..forms import (
 )
 from ..intake import CONSENT_VERSION, MAX_MEMBERS, MAX_SUPPORTERS, PHONE_MESSAGES, parse_application_input
 from ..models import Application, ApplicationMember, Channel, OtpPurpose
-from ..services.otp import OTP_MINUTES, otp_send
+from ..services.otp import OTP_MINUTES, otp_send, otp_verify
 from ..services.submission import application_submit
 
 # A region's statistical code: exactly 12 ASCII digits (\d would also match other scripts' digits).
@@ -54,6 +54,14 @@ def client_ip(request: HttpRequest) -> str | None:
     """The caller's address for the SMS and submission limits, by the staff lockout's rules
     (AXES_IPWARE_* settings: a forwarded header counts only behind the configured proxies)."""
     return get_client_ip_address(request) or None
+
+
+def _is_mobile(phone: Any) -> bool:
+    try:
+        normalise_mobile(str(phone or ""))
+    except InvalidPhone:
+        return False
+    return True
 
 
 def _region(code: str) -> Region | None:
@@ -142,6 +150,15 @@ def _submit(request: HttpRequest, page: ApplyPage) -> HttpResponse:
             page.add_errors({"applicant.phone": PHONE_MESSAGES["empty"]})
         if not otp:
             page.add_errors({"otp": _("Enter the 6-digit code from the text message.")})
+        elif _is_mobile(data["applicant"]["phone"]):
+            # A wrong code is said together with the other errors (issue 16), not one round later.
+            # The check counts as one of the code's five attempts, as a submission would: a code
+            # cannot be guessed by sending forms with a deliberate mistake. A right code is not
+            # used up here; the submission that follows uses it.
+            try:
+                otp_verify(phone=str(data["applicant"]["phone"]), purpose=OtpPurpose.APPLY, code=otp)
+            except ApplicationError as otp_exc:
+                page.add_errors(otp_exc.extra.get("fields") or {"otp": str(otp_exc.message)})
         if not exc.extra.get("fields"):
             page.general_errors.append(str(exc.message))
         return _render(request, page, show_errors=True, status=exc.status)

@@ -18,10 +18,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.models import Application, ApplicationMember
+from applications.pdf import authorisation_blank_response
+from applications.progress import application_progress
 from applications.services import family as family_service
+from applications.services.otp import LimitUnavailable, RateLimited, limit_hit
 from assist_center import pii
 from assist_center.errors import ApplicationError, ConflictError
 from assist_center.http import client_ip
@@ -112,6 +115,8 @@ def _page(
         "signed_count": len(signers) - len(missing),
         "all_signed": bool(signers) and not missing,
         "is_authorised": application.status not in family_service.SIGNABLE_STATUSES,
+        # The real stage (issue 16): "being checked" was shown even after the case closed.
+        "progress": application_progress(application),
         "step": step,
         "identify_form": identify_form or IdentifyForm(),
         "sign_form": sign_form or SignForm(),
@@ -241,3 +246,22 @@ def _sign(request: HttpRequest, application: Application) -> HttpResponse:
     _forget_signer(request)
     messages.success(request, _("Thank you. Your signature has been recorded."))
     return HttpResponseRedirect(reverse("family", args=[token]))
+
+
+@require_GET
+def family_authorisation_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The paper authorisation of this family link, to print and sign (names masked: see pdf.py)."""
+    if not FAMILY_TOKEN.fullmatch(token):
+        return _not_found(request)
+    try:
+        application = family_service.family_application_get(token=token)
+    except Http404:
+        return _not_found(request)
+    try:
+        # Rendering a PDF costs a few tenths of a second: a ceiling per address, failing open.
+        limit_hit("authorisation-pdf-ip", client_ip(request) or "-", limit=120, period=3600)
+    except RateLimited:
+        return render(request, "applications/family.html", {"not_found": True, "busy": True}, status=429)
+    except LimitUnavailable:
+        pass
+    return authorisation_blank_response(application, full_names=False)

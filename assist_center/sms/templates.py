@@ -35,17 +35,25 @@ TEMPLATES: dict[str, SmsTemplate] = {
         SmsTemplate(
             "case_closed",
             ("receipt", "url"),
-            "您的救助申请（回执号{receipt}）已办结。办理结果、本户幸福清单和满意度评价请查看：{url}",
+            "您的救助申请（回执码{receipt}）已办结。办理结果、本户幸福清单和满意度评价请查看：{url}",
         ),
         SmsTemplate(
             "deadline_warning", ("colour", "count"), "您有{count}件帮扶事项处于{colour}预警，请及时办理。"
         ),
         SmsTemplate("family_invite", ("url",), "您的家人正在申请社会救助，需要您核对身份并签字授权：{url}"),
+        # Issue 16: the applicant's receipt by SMS, with the family link and the status page, so
+        # that a resident who closed the receipt page can still sign, share and check progress.
+        SmsTemplate(
+            "application_received",
+            ("receipt", "url", "status_url"),
+            "您的救助申请已提交，回执码{receipt}。请需签字的家人打开{url}核对身份并签字授权；"
+            "办理进度可凭回执码在{status_url}查询。",
+        ),
         # Referrals (issue 5): the closure SMS naming the granted items only (no amounts, no IDs).
         SmsTemplate(
             "case_closed_summary",
             ("receipt", "granted", "url"),
-            "您的救助申请（回执号{receipt}）已办结，已获批：{granted}。本户幸福清单和满意度评价请查看：{url}",
+            "您的救助申请（回执码{receipt}）已办结，已获批：{granted}。本户幸福清单和满意度评价请查看：{url}",
         ),
         # Referrals (issue 5): one SMS per department contact and sweep, counting new warnings.
         SmsTemplate(
@@ -58,7 +66,7 @@ TEMPLATES: dict[str, SmsTemplate] = {
         SmsTemplate(
             "application_refused",
             ("receipt", "url"),
-            "您的救助申请（回执号{receipt}）已审核办结，本次申请的救助事项未获批准。"
+            "您的救助申请（回执码{receipt}）已审核办结，本次申请的救助事项未获批准。"
             "办理结果请查看：{url}，如有疑问可到乡镇（街道）社会救助窗口咨询。",
         ),
         # Rolls (issue 10): a township's gradual exits about to reach their grace end (no names).

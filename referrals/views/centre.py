@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from assist_center.permissions import is_centre
+from applications.services.otp import IP_PER_HOUR, otp_refusal_counts
+from assist_center.permissions import is_centre, is_county_wide
 from assist_center.staff_views import staff_context, staff_view
 
 from ..models import Case, Referral
@@ -155,6 +156,9 @@ def centre_stats(request: HttpRequest) -> HttpResponse:
         "latest": cases_closed_latest(user=user, year=year),
         "target": COUNTY_CASE_TARGET_DAYS,
         "is_centre": True,
+        # Issue 16: whether the SMS code limits refuse residents (county-wide figures, no phones).
+        "sms_refusals": otp_refusal_counts() if is_county_wide(user) else None,
+        "sms_ip_ceiling": IP_PER_HOUR,
     }
     response = render(request, "referrals/centre_stats.html", ctx)
     response["Cache-Control"] = "no-store"

@@ -141,7 +141,8 @@ def test_the_page_lists_who_must_sign_masked_without_any_numbers(app: Any) -> No
     for phone in (APPLICANT.phone, SUPPORTER.phone, "138****8000", "139****9000"):
         assert phone not in html
     assert "还差 3 人签名" in html
-    assert "未满18周岁的家庭成员不需要签名" in html
+    # Issue 16: the page names both age rules (18 signs, 14 guardian) in the words the form uses.
+    assert 'id="fa-age-rule"' in html and "18" in html and "14" in html
     assert "发送验证码" in html
     # Without JavaScript the canvas cannot work: the page says what to do instead.
     assert "<noscript>" in html and "纸质授权书" in html
@@ -267,7 +268,7 @@ def test_identification_keeps_the_signer_in_the_session_not_the_url(app: Any) ->
     assert "验证码已发送" in page
     assert 'nonce="' in page and "signature_pad.umd.min.js" in page and "family-sign.js" in page
     assert "<script>" not in page and "style=" not in page
-    assert SmsMessage.objects.exclude(template="family_invite").get().template == "otp"
+    assert SmsMessage.objects.exclude(template="application_received").get().template == "otp"
 
 
 def test_starting_again_forgets_the_signer(app: Any) -> None:

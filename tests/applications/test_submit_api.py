@@ -89,10 +89,15 @@ def test_a_resident_submits_and_gets_a_receipt(county_map: Any) -> None:
     assert events[1].old_values == {"status": "submitted"}
     assert events[1].new_values == {"status": "awaiting_authorisation"}
 
-    # The applicant gets the family link by SMS; the text carries the link and no personal data.
-    invite = SmsMessage.objects.get(template="family_invite")
+    # The applicant gets the receipt code, the family link and the status page by SMS (issue 16);
+    # the text carries no personal data.
+    invite = SmsMessage.objects.get(template="application_received")
     assert invite.to == "+8613800138000"
-    assert invite.params == {"url": out["family_url"]}
+    assert invite.params == {
+        "receipt": out["receipt_code"],
+        "url": out["family_url"],
+        "status_url": out["family_url"].split("/family/")[0] + "/status/",
+    }
     assert OtpChallenge.objects.get().consumed_at is not None
 
 
@@ -184,7 +189,7 @@ def test_a_double_tap_makes_one_application(county_map: Any) -> None:
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert Application.objects.count() == 1
-    assert SmsMessage.objects.filter(template="family_invite").count() == 1
+    assert SmsMessage.objects.filter(template="application_received").count() == 1
 
 
 def test_a_person_with_an_open_application_is_flagged_but_the_public_learns_nothing(county_map: Any) -> None:
@@ -268,7 +273,7 @@ def test_a_township_assistant_submits_on_behalf_without_a_code(county_map: Any, 
     event = AuditEvent.objects.get(action="application.submitted")
     assert event.actor == personas.assistant_a and event.new_values["channel"] == "on_behalf"
     # No applicant phone, so no family invite by SMS (the assistant hands over the link).
-    assert not SmsMessage.objects.filter(template="family_invite").exists()
+    assert not SmsMessage.objects.filter(template="application_received").exists()
 
 
 def test_on_behalf_only_within_the_assistants_township(county_map: Any, personas: Any) -> None:
