@@ -30,9 +30,9 @@ def organisation_of_user(user: Any) -> Organisation | None:
     """The organisation an active organisation account acts for (its first membership), or None."""
     if not getattr(user, "is_authenticated", False) or role_of(user) != Role.ORGANISATION:
         return None
-    cached = getattr(user, "_charity_organisation", False)
+    cached: Organisation | bool | None = getattr(user, "_charity_organisation", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cached if isinstance(cached, Organisation) else None
     org = Organisation.objects.filter(members=user).order_by("pk").first()
     user._charity_organisation = org
     return org

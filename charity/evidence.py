@@ -39,10 +39,9 @@ def clean_photo(raw: bytes) -> CleanPhoto:
             if probe.width * probe.height > MAX_PIXELS:
                 raise field_error("photos", "照片像素过大。")
             probe.verify()
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            img = img.convert("RGB")
+        with Image.open(io.BytesIO(raw)) as opened:
+            opened.load()
+            img = ImageOps.exif_transpose(opened).convert("RGB")
             img.thumbnail((MAX_SIDE, MAX_SIDE))
             # A new image from the pixels only: nothing of the original's metadata is carried over.
             clean = Image.new("RGB", img.size)

@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from applications.models import Person
-from assist_center.actors import Actor, staff_account
+from assist_center.actors import Actor, AuditActor, staff_account
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError, field_error
 from assist_center.inputs import clean_text
@@ -184,7 +184,7 @@ def claim_add_progress(
     with transaction.atomic():
         claim = _locked_claim(claim_id, (Claim.Status.ACTIVE, Claim.Status.CONTACTED))
         update = ClaimUpdate.objects.create(
-            claim=claim, kind=ClaimUpdate.Kind.PROGRESS, text=text, author=actor
+            claim=claim, kind=ClaimUpdate.Kind.PROGRESS, text=text, author=staff_account(actor)
         )
         _save_photos(update, photos)
         audit_record(actor=actor, action="claim.progress", subject=claim, region=claim.need.township)
@@ -218,7 +218,7 @@ def claim_report_completion(
     with transaction.atomic():
         claim = _locked_claim(claim_id, (Claim.Status.ACTIVE, Claim.Status.CONTACTED))
         update = ClaimUpdate.objects.create(
-            claim=claim, kind=ClaimUpdate.Kind.COMPLETION, text=text, author=actor
+            claim=claim, kind=ClaimUpdate.Kind.COMPLETION, text=text, author=staff_account(actor)
         )
         _save_photos(update, photos)
         now = timezone.now()
@@ -254,7 +254,7 @@ def claim_report_completion(
     return claim
 
 
-def claim_resident_answer(*, actor: Actor, token: str, answer: str, by_phone: bool = False) -> Claim:
+def claim_resident_answer(*, actor: AuditActor, token: str, answer: str, by_phone: bool = False) -> Claim:
     """The resident's answer from the SMS link (or the assistant's record of a phone call)."""
     if answer not in Claim.ResidentAnswer.values:
         raise field_error("answer", "请选择：已收到、部分收到或未收到。")

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from assist_center.actors import Actor
+from assist_center.actors import Actor, account_of
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError, field_error
 from assist_center.inputs import clean_text
@@ -72,8 +72,9 @@ def organisation_apply(
             applied_at=timezone.now(),
         )
         org.service_townships.set(towns)
-        if getattr(actor, "is_authenticated", False):
-            org.members.add(actor)
+        account = account_of(actor)
+        if account is not None:
+            org.members.add(account)
         audit_record(actor=actor, action="organisation.apply", subject=org, new={"kind": kind})
     return org
 

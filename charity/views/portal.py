@@ -11,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -51,7 +52,7 @@ class MemberOTPLoginForm(_UsernameLength, OTPAuthenticationForm):
     pass
 
 
-def login(request: HttpRequest) -> HttpResponse:
+def login(request: HttpRequest) -> HttpResponseBase:
     """Members' sign-in: django-axes locks username+IP after 5 failures; TOTP where staff need it."""
     form_class = MemberOTPLoginForm if settings.STAFF_REQUIRE_2FA else MemberLoginForm
     view = auth_views.LoginView.as_view(
@@ -60,7 +61,7 @@ def login(request: HttpRequest) -> HttpResponse:
         next_page="/charity/portal/",
         redirect_authenticated_user=False,
     )
-    response: HttpResponse = view(request)
+    response = view(request)
     response["Cache-Control"] = "no-store"
     return response
 

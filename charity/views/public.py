@@ -44,7 +44,9 @@ class BoardFilter(forms.Form):
         towns = (
             Region.objects.filter(level=Region.Level.TOWNSHIP).order_by("code").values_list("code", "name")
         )
-        self.fields["township"].choices = [("", "全部乡镇"), *towns]
+        township = self.fields["township"]
+        assert isinstance(township, forms.ChoiceField)
+        township.choices = [("", "全部乡镇"), *towns]
 
 
 def _public_cache(response: HttpResponse) -> HttpResponse:
