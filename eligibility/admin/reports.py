@@ -58,7 +58,9 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(VerificationReport)
-class VerificationReportAdmin(ScopedModelAdmin):
+class VerificationReportAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
+    # change_view below is the report page and logs it itself (it renders no change form).
+    household_access_purpose = AccessPurpose.VERIFICATION
     viewer_roles = REGIONAL_ROLES
     list_display = ("application_code", "township", "trigger", "created_at", "summary", "duration_ms")
     list_select_related = ("application__township",)

@@ -176,7 +176,10 @@ def referral_answer_info(*, actor: Actor, referral_id: int, answer: str) -> Refe
             raise _conflict(referral)
         paused = working_days_between(referral.paused_since, today)
         old = {"status": referral.status, "due_date": referral.due_date, "paused_days": referral.paused_days}
-        referral.status = S.ACCEPTED
+        # Back to where the question paused it (issue 16): a referral asked about before anyone
+        # accepted it is still waiting to be accepted; only referral_accept records an acceptance.
+        resumed = S.ACCEPTED if referral.accepted_at is not None else S.PENDING
+        referral.status = resumed
         referral.paused_days += paused
         referral.due_date = add_working_days(referral.due_date, paused)
         referral.provisional = deadline(
@@ -192,7 +195,7 @@ def referral_answer_info(*, actor: Actor, referral_id: int, answer: str) -> Refe
             action="referral.answer_info",
             subject=referral,
             old=old,
-            new={"status": S.ACCEPTED, "due_date": referral.due_date, "paused_days": referral.paused_days},
+            new={"status": resumed, "due_date": referral.due_date, "paused_days": referral.paused_days},
             reason=answer,
             region=referral.township,
             department=referral.department,

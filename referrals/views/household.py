@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from applications.models import Application, ApplicationMember, Household, NeedItem
+from applications.models import AccessPurpose, Application, ApplicationMember, Household, NeedItem
 from applications.selectors import person_list_visible_to, scope_application_member_qs, scope_application_qs
+from applications.services.access import household_access_record
 from assist_center.identity import age_on
 from assist_center.phones import mask_phone
 from assist_center.pii import mask_id_number
@@ -51,6 +52,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         household = get_in_scope_or_404(
             Household.objects.select_related("village", "township"), user, pk=household_id
         )
+    household_access_record(actor=user, household_id=household.pk, purpose=AccessPurpose.HOUSEHOLD_PAGE)
     today = timezone.localdate()
     members = [
         {

@@ -206,4 +206,11 @@ def test_request_info_pauses_and_only_the_centre_answers(county_map: Any, person
         referral_complete(actor=personas.dept_civil, referral_id=r.pk, outcomes=[GRANT])
     referral_answer_info(actor=personas.assistant_a, referral_id=r.pk, answer="已上传")
     r.refresh_from_db()
-    assert r.status == S.ACCEPTED and [m["kind"] for m in r.brief["messages"]] == ["question", "answer"]
+    # Nobody accepted it before the question: it is waiting to be accepted again, not "accepted".
+    assert r.status == S.PENDING and r.accepted_at is None
+    assert [m["kind"] for m in r.brief["messages"]] == ["question", "answer"]
+    referral_accept(actor=personas.dept_civil, referral_id=r.pk)
+    referral_request_info(actor=personas.dept_civil, referral_id=r.pk, question="请补充户口本")
+    referral_answer_info(actor=personas.assistant_a, referral_id=r.pk, answer="已上传")
+    r.refresh_from_db()
+    assert r.status == S.ACCEPTED  # accepted before the question: accepted again after the answer

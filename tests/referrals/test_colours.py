@@ -182,7 +182,7 @@ def test_a_pause_moves_the_due_date_by_the_working_days_paused(county_map: Any, 
     referral.refresh_from_db()
     assert referral.paused_days == 3
     assert referral.due_date == D(2026, 9, 20)
-    assert referral.status == Referral.Status.ACCEPTED
+    assert referral.status == Referral.Status.PENDING  # nobody had accepted it
     # Paused at r = 1 (blue), resumed at r = 1: still blue, and no second blue notification.
     assert referral.colour == Colour.BLUE
     assert referral.notifications.filter(colour="blue").count() == 1

@@ -366,7 +366,7 @@ def test_question_pauses_the_clock_and_the_assistants_answer_moves_the_due_date(
     )
     assert response.status_code == 302
     civil.refresh_from_db()
-    assert civil.status == Referral.Status.ACCEPTED
+    assert civil.status == Referral.Status.PENDING  # answered, but still not accepted by anyone
     assert civil.due_date == dt.date(2026, 11, 17)
     assert len(events(civil, "referral.answer_info")) == 1
 

@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.eligibility.test_discovery import lead as lead  # the fixture
+from tests.eligibility.test_discovery import standards as standards  # the fixture
+
 pytestmark = pytest.mark.django_db
 
 
@@ -48,3 +51,25 @@ def test_staff_pages_stay_chinese_when_the_browser_asks_for_english(personas: An
 def test_the_api_still_follows_accept_language(db: Any) -> None:
     en = Client().post("/api/v1/public/regions/", HTTP_ACCEPT_LANGUAGE="en")
     assert en.json()["message"] == 'Method "POST" not allowed.'
+
+
+def test_converting_a_lead_lands_on_the_new_application(lead: Any, personas: Any, login: Any) -> None:
+    from applications.models import Application
+
+    client = login(personas.assistant_a)
+    url = f"/admin/eligibility/discoverylead/{lead.pk}/handle/"
+    page = client.get(url).content.decode()
+    assert "转为代办申请" in page and "（medical_expense）" not in page
+    response = client.post(url, {"action": "convert"})
+    application = Application.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/applications/application/{application.pk}/change/"
+    # The coordinator sees the lead but is not offered the conversion (代办 is the assistant's).
+    other = login(personas.coordinator).get(url).content.decode()
+    assert 'value="convert"' not in other
+
+
+def test_lead_and_warning_filters_show_labels_not_codes(lead: Any, personas: Any, login: Any) -> None:
+    page = login(personas.assistant_a).get("/admin/eligibility/discoverylead/").content.decode()
+    assert "近 12 个月医疗自付费用高" in page or "医疗" in page
+    assert ">medical_burden<" not in page
