@@ -11,10 +11,9 @@ same records again and the services' dedupe keys make no second warning or lead.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils import timezone
 
@@ -24,9 +23,6 @@ from eligibility.models import DiscoveryLead, ImportJob, MonitoringWarning
 from eligibility.services.discovery import discovery_scan
 from eligibility.services.imports import pool_import_run, pool_import_start
 from eligibility.services.monitoring import monitoring_after_import
-
-if TYPE_CHECKING:  # stages.py registers this module's stage: no import cycle at run time
-    from .stages import Console, Options
 
 ACTOR = "demo seed"
 TOWNSHIPS = 2  # those of assistant_1 and assistant_2, where a new user logs in first
@@ -151,22 +147,4 @@ def seed_monitoring() -> SeedMonitoringResult:
         warnings=MonitoringWarning.objects.count() - warnings_before,
         leads=DiscoveryLead.objects.count() - leads_before,
         townships=tuple(t.name for t in townships),
-    )
-
-
-def stage(options: Options, console: Console) -> None:
-    """Monitoring warnings and discovery leads in the first townships, so those pages can be tried."""
-    if options.if_empty and (MonitoringWarning.objects.exists() or DiscoveryLead.objects.exists()):
-        console.stdout("演示监测预警未生成：数据库中已有监测预警或主动发现线索。")
-        return
-    started = time.monotonic()
-    try:
-        result = seed_monitoring()
-    except SeedMonitoringError as exc:
-        from .stages import StageError
-
-        raise StageError(str(exc)) from exc
-    console.stdout(
-        f"演示监测预警已生成（{time.monotonic() - started:.1f} 秒，{'、'.join(result.townships)}）："
-        f"监测预警 {result.warnings} 条，主动发现线索 {result.leads} 条。"
     )

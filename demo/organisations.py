@@ -20,6 +20,7 @@ SOCIAL_GROUP = "51"  # 民政: 社会团体 (associations, chambers, registered 
 PRIVATE_NON_ENTERPRISE = "52"  # 民政: 民办非企业单位 (social-work service centres)
 FOUNDATION = "53"  # 民政: 基金会
 ENTERPRISE = "91"  # 市场监管: 企业
+PUBLIC_INSTITUTION = "12"  # 机构编制: 事业单位 (the county-run hubs of 四社联动)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,13 @@ ORGANISATIONS: tuple[OrganisationSpec, ...] = (
     OrganisationSpec("亭旁乡贤理事会", "gentry", None, township="亭旁镇"),
     OrganisationSpec("横渡乡贤会", "gentry", None, township="横渡镇"),
     OrganisationSpec("花桥乡贤联谊会", "gentry", None, township="花桥镇", vetted=False),
+    # Appended, so the numbering of the members' accounts above (org_member_N) does not move.
+    OrganisationSpec("{county}善行社会企业有限公司", "social_enterprise", ENTERPRISE),
+    # The four hubs of 四社联动: county-run centres that coordinate the organisations above.
+    OrganisationSpec("{county}社会组织服务中心", "hub_social_orgs", PUBLIC_INSTITUTION),
+    OrganisationSpec("{county}社区服务中心", "hub_community", PUBLIC_INSTITUTION),
+    OrganisationSpec("{county}社会工作服务站", "hub_social_work", PUBLIC_INSTITUTION),
+    OrganisationSpec("{county}社会企业联络中心", "hub_social_ent", PUBLIC_INSTITUTION),
 )
 
 

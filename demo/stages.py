@@ -19,14 +19,14 @@ from tqdm import tqdm
 from applications.models import Application, Household
 from assist_center.models import Region
 from benefits.models import BenefitEntry, Enrolment
-from eligibility.models import PoolRecord
+from eligibility.models import DiscoveryLead, MonitoringWarning, PoolRecord
 from referrals.models import Colour
 
 from . import cases as demo_cases
-from . import monitoring as demo_monitoring
 from . import pool as demo_pool
 from .cases import SeedCasesError, seed_cases
 from .county import build
+from .monitoring import SeedMonitoringError, seed_monitoring
 from .password import get_or_create_demo_password
 from .pool import SeedPoolResult, seed_pool_records, seed_standards
 from .rolls import seed_rolls
@@ -170,6 +170,22 @@ def rolls(options: Options, console: Console) -> None:
     )
 
 
+def monitoring(options: Options, console: Console) -> None:
+    """Monitoring warnings and discovery leads in the first townships, so those pages can be tried."""
+    if options.if_empty and (MonitoringWarning.objects.exists() or DiscoveryLead.objects.exists()):
+        console.stdout("演示监测预警未生成：数据库中已有监测预警或主动发现线索。")
+        return
+    started = time.monotonic()
+    try:
+        result = seed_monitoring()
+    except SeedMonitoringError as exc:
+        raise StageError(str(exc)) from exc
+    console.stdout(
+        f"演示监测预警已生成（{time.monotonic() - started:.1f} 秒，{'、'.join(result.townships)}）："
+        f"监测预警 {result.warnings} 条，主动发现线索 {result.leads} 条。"
+    )
+
+
 # In the order they run: the pool describes the county's households, the cases are made from both,
 # the rolls from the cases' granted outcomes and the pool's list of existing recipients.
 STAGES: dict[str, Callable[[Options, Console], None]] = {
@@ -177,5 +193,5 @@ STAGES: dict[str, Callable[[Options, Console], None]] = {
     "pool": pool,
     "cases": cases,
     "rolls": rolls,
-    "monitoring": demo_monitoring.stage,  # warnings and leads, from imports of changed records
+    "monitoring": monitoring,  # warnings and leads, from imports of changed records
 }

@@ -157,6 +157,11 @@ def test_every_template_renders_with_its_parameters() -> None:
         "yellow": "2",
         "blue": "3",
         "date": "2026-10-12",
+        "org": "三门县爱心公益协会",
+        "month": "2026年11月",
+        "need": "GY2026A7K2",
+        "item": "最低生活保障",
+        "amount": "850.00",
     }
     for code, template in TEMPLATES.items():
         params = validate_params(code, {p: samples[p] for p in template.params})
