@@ -55,6 +55,7 @@ __all__ = [
     "is_year_confirmed",
     "unconfirmed_next_year_warning",
     "working_days_between",
+    "year_to_warn_about",
 ]
 
 VERSION_KEY = "calendar:version"
@@ -69,7 +70,8 @@ WARNING_FROM_MONTH = 11
 UNCONFIRMED_WARNING = _(
     "The official holiday arrangement for %(year)s has not been confirmed yet. Working days in "
     "%(year)s are counted from weekends alone and deadlines that reach into %(year)s are "
-    "provisional. Enter and confirm the year with calendar_import or under calendar years in the admin."
+    "provisional. Enter the year's statutory holidays and make-up working days under calendar days, then "
+    "tick “confirmed” for the year under calendar years."
 )
 
 # Replaced in tests to move past the version-check interval without sleeping.
@@ -276,6 +278,11 @@ def deadline(start: dt.date, days: int) -> Deadline:
     first = start + dt.timedelta(days=1)
     provisional = any(y not in confirmed for y in range(first.year, due.year + 1))
     return Deadline(due=due, provisional=provisional)
+
+
+def year_to_warn_about(today: dt.date | None = None) -> int | None:
+    """The year whose holidays staff should enter and confirm now, or None."""
+    return _year_to_warn_about(today or timezone.localdate())
 
 
 def _year_to_warn_about(today: dt.date) -> int | None:

@@ -555,3 +555,19 @@ def test_seed_migration_reverses_and_reapplies() -> None:
     migration.seed(django_apps, None)
     assert CalendarDay.objects.count() == days
     assert CalendarYear.objects.filter(confirmed=True).count() == 23
+
+
+def test_the_coordinators_banner_says_where_to_act_in_the_interface_not_which_command_to_run(
+    personas: Any, login: Any
+) -> None:
+    """Issue 16: the banner named a management command; it now links the calendar pages."""
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
+        client = login(personas.coordinator)
+        page = client.get("/admin/").content.decode()
+    assert 'id="calendar-warning"' in page
+    banner = page.split('id="calendar-warning"', 1)[1].split("</li>", 1)[0]
+    assert "calendar_import" not in banner
+    assert "manage.py" not in banner
+    assert 'href="/admin/assist_center/calendarday/add/"' in banner
+    assert 'href="/admin/assist_center/calendarday/?year=2027"' in banner
+    assert 'href="/admin/assist_center/calendaryear/add/?year=2027&amp;confirmed=on"' in banner
