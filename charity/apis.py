@@ -9,16 +9,17 @@ from django.core.cache import cache
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assist_center.api import PublicAPIView
+from assist_center.api import PublicAPIView, ScopedAPIView
 from assist_center.models import Region
 from assist_center.staff_views import needs_second_factor
 
+from .access import organisation_of_user
 from .models import Category, Need
 from .selectors import board_needs, public_need_dict
 from .services.claims import need_claim
@@ -111,14 +112,35 @@ def public_feed_page(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class NeedClaimApi(APIView):
+class OrganisationMemberAPIView(ScopedAPIView):
+    """Base of the organisations' API: a signed-in member of an organisation, never staff.
+
+    It keeps everything of ScopedAPIView (session authentication, the JSON limits, 401 for no
+    session) but its gate is an organisation membership instead of a staff role: members are not
+    staff, and staff never act for an organisation. The scope is the member's own organisation
+    (charity.selectors), so another organisation's objects are 404 as in the portal.
+    """
+
+    class IsOrganisationMember(BasePermission):
+        message = "仅限公益组织成员账号使用。"
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return organisation_of_user(request.user) is not None
+
+    permission_classes = [IsOrganisationMember]
+
+    def check_permissions(self, request: Request) -> None:
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise NotAuthenticated()
+        if needs_second_factor(request._request):
+            self.permission_denied(request, message="请先完成双因素登录。", code="second_factor")
+        # Not ScopedAPIView's staff gate (it would refuse every member): the member gate replaces it.
+        APIView.check_permissions(self, request)
+
+
+class NeedClaimApi(OrganisationMemberAPIView):
     """A member of a vetted organisation claims a need: 201 for the one winner, 409 for the others."""
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes: list[type] = []
-
-    def get_authenticate_header(self, request: Request) -> str:
-        return 'Session realm="assist_center"'
 
     @extend_schema(
         operation_id="charity_need_claim",
@@ -135,10 +157,6 @@ class NeedClaimApi(APIView):
         },
     )
     def post(self, request: Request, public_id: str) -> Response:
-        if not request.user.is_authenticated:
-            raise NotAuthenticated()
-        if needs_second_factor(request._request):
-            raise PermissionDenied("请先完成双因素登录。")
         claim = need_claim(actor=request.user, public_id=public_id)
         return Response(
             {"claim": claim.pk, "need": claim.need.public_id, "status": claim.status},

@@ -63,6 +63,10 @@ _ASSIST_CODE_DOWNLOADS = (
 _EVALUATION = "tests/happiness_list/test_evaluation.py"
 _EVALUATION_404 = f"{_EVALUATION}::test_another_units_evaluation_is_404_and_roles_without_one_get_403"
 _RATING_CENTRE = f"{_EVALUATION}::test_the_centre_handles_a_low_rating_task_and_reviews_a_dispute_over_http"
+_CHARITY_SCOPE = "tests/charity/test_scoping.py"
+_CHARITY_PORTAL_404 = (
+    f"{_CHARITY_SCOPE}::test_another_organisations_claim_and_delivery_details_are_404_in_the_portal"
+)
 _BENEFITS_ADMIN = "tests/benefits/test_admin.py::test_another_townships_rows_are_404_and_a_cadre_reads_only"
 
 # What proves that each view keeps other scopes' objects out (a 404 for another township's or
@@ -197,6 +201,21 @@ SCOPE_TESTS: dict[str, str] = {
     "charity-training-certificate": (
         "tests/charity/test_training.py::test_the_code_screen_is_the_organisers_and_the_coordinators_only"
     ),
+    # The 公益谷 board, claims and the organisations' portal (issue 11)
+    "charity-need-claim": (
+        f"{_CHARITY_SCOPE}::test_the_claim_api_is_for_members_of_a_vetted_unexpired_organisation"
+    ),
+    "charity-portal": _CHARITY_PORTAL_404,
+    "charity-portal-claim": _CHARITY_PORTAL_404,
+    "charity-portal-delivery": _CHARITY_PORTAL_404,
+    "charity-staff-claim": (
+        f"{_CHARITY_SCOPE}::"
+        "test_the_centres_claim_page_is_404_for_another_township_and_403_for_roles_without_claims"
+    ),
+    "charity-staff-need": (
+        f"{_CHARITY_SCOPE}::"
+        "test_the_centres_need_page_is_404_for_another_township_and_403_for_roles_without_publishing"
+    ),
     # Ratings and evaluation (issue 12)
     "ratings-centre": _RATING_CENTRE,
     "rating-task": _RATING_CENTRE,
@@ -280,6 +299,31 @@ PUBLIC: dict[str, str] = {
         "an attendee's sign-in form: needs the trainer's rotating code; limited per IP and per session; "
         "shows only the attendee's own masked name"
     ),
+    # The 公益谷 board and its doors (issue 11).
+    "charity-board": (
+        "the public needs board: the allowlisted, de-identified fields only (charity.selectors."
+        "public_need_dict); vetted-only profiles are left out unless a vetted organisation's member asks"
+    ),
+    "charity-need": (
+        "a published need's share page by its unguessable public id, allowlisted fields only; drafts and "
+        "withdrawn needs are a 404; its claim button acts through need_claim, which requires a member of a "
+        "vetted organisation"
+    ),
+    "charity-public-needs": (
+        "the board's allowlisted fields as JSON for the county's WeChat account (PublicAPIView)"
+    ),
+    "charity-report": (
+        "纠错/举报 form: anyone may report an error or abuse on a public need or project; it only writes a "
+        "report for the centre and shows nothing back"
+    ),
+    "charity-resident-answer": (
+        "the resident's received/partly/not-received answer from the SMS link: the unguessable per-claim "
+        "token is the capability; it shows only the need's category"
+    ),
+    "charity-login": (
+        "the organisation members' login form (django-axes limits attempts, TOTP where staff need it)"
+    ),
+    "charity-logout": "ends the caller's own session (POST only)",
 }
 
 # ModelAdmin URL suffixes covered by the ModelAdmin's entry.

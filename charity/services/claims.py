@@ -193,7 +193,8 @@ def claim_add_progress(
 
 def resident_phone(need: Need) -> str:
     """The household's contact phone (the head's first), or blank."""
-    people = Person.objects.filter(household_id=need.household_id).exclude(phone="").order_by("id")
+    # The phone is an encrypted field: no database lookup on it, pick in Python.
+    people = [p for p in Person.objects.filter(household_id=need.household_id).order_by("id") if p.phone]
     best = sorted(people, key=lambda p: p.relation != Person.Relation.HEAD)
     return best[0].phone if best else ""
 
