@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assist_center.errors import ApplicationError
 from assist_center.identity import ERROR_MESSAGES as ID_ERROR_MESSAGES
@@ -93,7 +94,7 @@ _MAX_KEY_SHOWN = 40
 _REGION_CODE_LENGTH = 12
 _NOTE_WHITESPACE = frozenset("\n\r\t")
 
-REQUIRED = _("This field is required.")
+REQUIRED = pgettext_lazy("form", "This field is required.")
 NOT_TEXT = _("Must be text.")
 NOT_BOOLEAN = _("Must be true or false.")
 NOT_LIST = _("Must be a list.")

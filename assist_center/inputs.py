@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .errors import field_error
 
@@ -22,7 +23,7 @@ def clean_text(field: str, value: Any, *, required: bool, max_length: int = MAX_
         raise field_error(field, _("Enter plain text."))
     value = value.strip()
     if required and not value:
-        raise field_error(field, _("This field is required."))
+        raise field_error(field, pgettext_lazy("form", "This field is required."))
     if len(value) > max_length:
         raise field_error(field, _("At most %(n)d characters.") % {"n": max_length})
     return value

@@ -2,6 +2,7 @@
 """Refresh locale/zh_Hans/LC_MESSAGES/django.po and fill it from locale/pending/*.tsv.
 
 Usage: DEBUG=true .venv/bin/python scripts/i18n_merge.py
+A TSV line is msgid<TAB>msgstr, or msgid<TAB>msgstr<TAB>context for a pgettext message.
 Runs makemessages (no wrapping, no locations, so diffs stay small), then fills every empty
 msgstr whose msgid appears in a pending TSV file (msgid<TAB>msgstr), drops fuzzy flags on the
 entries it fills, and lists what is still untranslated.
@@ -27,13 +28,17 @@ def po_unescape(s: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s)
 
 
-def load_pending() -> dict[str, str]:
-    table: dict[str, str] = {}
+def load_pending() -> dict[tuple[str | None, str], str]:
+    """(context, msgid) -> msgstr. A line is `msgid<TAB>msgstr`, or `msgid<TAB>msgstr<TAB>context`
+    for a pgettext message: a context-free line never fills a message with a context of Django's
+    own ("Change" is 修改 in the admin, 变化 only as a monitoring signal)."""
+    table: dict[tuple[str | None, str], str] = {}
     for f in sorted(PENDING.glob("*.tsv")):
         for line in f.read_text(encoding="utf-8").splitlines():
             if "\t" in line and not line.startswith("#"):
-                msgid, msgstr = line.split("\t", 1)
-                table[po_unescape(msgid)] = po_unescape(msgstr)
+                msgid, msgstr, *context = line.split("\t")
+                key = (po_unescape(context[0]) if context else None, po_unescape(msgid))
+                table[key] = po_unescape(msgstr)
     return table
 
 
@@ -62,6 +67,7 @@ def main() -> int:
     # "#| msgid" lines (a fuzzy entry's previous text) go together with the fuzzy flag they explain.
     entry = re.compile(
         r"(?P<flags>#, [^\n]*\n)?(?:#\| [^\n]*\n)*"
+        r'(?P<ctx>msgctxt "(?:[^"\\]|\\.)*"\n)?'
         r'msgid "(?P<id>(?:[^"\\]|\\.)*)"\nmsgstr "(?P<str>(?:[^"\\]|\\.)*)"'
     )
     missing: list[str] = []
@@ -70,8 +76,14 @@ def main() -> int:
         msgid = po_unescape(m.group("id"))
         msgstr = po_unescape(m.group("str"))
         flags = m.group("flags") or ""
-        if msgid and (not msgstr or "fuzzy" in flags) and msgid in table:
-            msgstr, flags = table[msgid], flags.replace("fuzzy, ", "").replace(", fuzzy", "")
+        ctx_line = m.group("ctx") or ""
+        context = po_unescape(ctx_line[len('msgctxt "') : -2]) if ctx_line else None
+        # A message with a context takes its own line first, then a context-free one.
+        found = table.get((context, msgid))
+        if found is None and context is not None:
+            found = table.get((None, msgid))
+        if msgid and (not msgstr or "fuzzy" in flags) and found is not None:
+            msgstr, flags = found, flags.replace("fuzzy, ", "").replace(", fuzzy", "")
             if flags.strip() == "#, fuzzy":
                 flags = ""
         if msgid and "fuzzy" in flags:
@@ -80,7 +92,7 @@ def main() -> int:
             msgstr, flags = "", ""
         if msgid and not msgstr:
             missing.append(msgid)
-        return f'{flags}msgid "{po_escape(msgid)}"\nmsgstr "{po_escape(msgstr)}"'
+        return f'{flags}{ctx_line}msgid "{po_escape(msgid)}"\nmsgstr "{po_escape(msgstr)}"'
 
     PO.write_text(entry.sub(fill, text), encoding="utf-8")
     for msgid in missing:

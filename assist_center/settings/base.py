@@ -12,7 +12,6 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -226,7 +225,8 @@ STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=not DEBUG)
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# Each language by its own name, as a language switcher shows them.
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # A refused form (expired CSRF token) is a Chinese page in the site's layout, like every refusal.
 CSRF_FAILURE_VIEW = "assist_center.error_views.csrf_failure"

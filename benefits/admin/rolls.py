@@ -40,7 +40,7 @@ class EnrolmentStateForm(forms.Form):
     END = "end"
 
     action = forms.ChoiceField(
-        label=_("Change"),
+        label=_("Change of state"),
         choices=[
             (BEGIN_EXIT, _("Start a gradual exit")),
             (REVOKE_EXIT, _("Withdraw the gradual exit")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assist_center.pii import EncryptedTextField
 
@@ -70,7 +71,7 @@ class Guardian(models.Model):
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
     phone = EncryptedTextField(_("phone"))
     phone_hash = models.CharField(_("phone index"), max_length=64, db_index=True)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("enabled", "active"), default=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
