@@ -140,6 +140,21 @@ def _locked_claim(claim_id: int, statuses: Sequence[str]) -> Claim:
     return claim
 
 
+def _reason(reason: str) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise field_error("reason", "请填写原因。")
+    return clean_text("reason", reason, required=True, max_length=500)
+
+
+def _centre_claim(actor: Actor, claim_id: int) -> None:
+    """The centre's actions: a claim outside the actor's township is a 404, a role without the right 403."""
+    from ..selectors import claim_visible_to_staff_or_404
+
+    claim_visible_to_staff_or_404(actor, claim_id)
+    if not may_handle_claims(actor):
+        raise PermissionDenied
+
+
 def _own_claim(actor: Actor, claim_id: int) -> Claim:
     org = _member_org(actor)
     if not Claim.objects.filter(pk=claim_id, organisation=org).exists():
@@ -290,8 +305,7 @@ def claim_resident_answer(*, actor: AuditActor, token: str, answer: str, by_phon
 
 
 def claim_record_phone_answer(*, actor: Actor, claim_id: int, answer: str) -> Claim:
-    if not may_handle_claims(actor):
-        raise PermissionDenied
+    _centre_claim(actor, claim_id)
     return claim_resident_answer(
         actor=actor, token=Claim.objects.get(pk=claim_id).resident_token, answer=answer, by_phone=True
     )
@@ -299,8 +313,7 @@ def claim_record_phone_answer(*, actor: Actor, claim_id: int, answer: str) -> Cl
 
 def claim_confirm(*, actor: Actor, claim_id: int) -> Claim:
     """Confirm a completion: claim and need done, one ledger entry and exactly one SMS, atomically."""
-    if not may_handle_claims(actor):
-        raise PermissionDenied
+    _centre_claim(actor, claim_id)
     with transaction.atomic():
         claim = _locked_claim(claim_id, (Claim.Status.REPORTED,))
         if claim.resident_answer not in (Claim.ResidentAnswer.RECEIVED, Claim.ResidentAnswer.PARTLY):
@@ -346,9 +359,8 @@ def claim_confirm(*, actor: Actor, claim_id: int) -> Claim:
 
 def claim_return(*, actor: Actor, claim_id: int, reason: str) -> Claim:
     """The assistant returns a completion report to the organisation, with a reason."""
-    if not may_handle_claims(actor):
-        raise PermissionDenied
-    reason = clean_text("reason", reason, required=True, max_length=500)
+    _centre_claim(actor, claim_id)
+    reason = _reason(reason)
     with transaction.atomic():
         claim = _locked_claim(claim_id, (Claim.Status.REPORTED, Claim.Status.DISPUTED))
         claim.status = Claim.Status.CONTACTED
@@ -364,9 +376,8 @@ def claim_return(*, actor: Actor, claim_id: int, reason: str) -> Claim:
 
 def claim_cancel(*, actor: Actor, claim_id: int, reason: str, republish: bool = True) -> Claim:
     """The coordinator cancels a claim with a reason; the need goes back on the board."""
-    if not may_handle_claims(actor):
-        raise PermissionDenied
-    reason = clean_text("reason", reason, required=True, max_length=500)
+    _centre_claim(actor, claim_id)
+    reason = _reason(reason)
     with transaction.atomic():
         claim = _locked_claim(claim_id, Claim.OPEN_STATUSES)
         claim.status = Claim.Status.CANCELLED
@@ -386,21 +397,32 @@ def claim_cancel(*, actor: Actor, claim_id: int, reason: str, republish: bool = 
 
 def claim_reassign(*, actor: Actor, claim_id: int, organisation_id: int, reason: str) -> Claim:
     """Move an open claim to another vetted organisation (a new claim with fresh deadlines)."""
-    if not may_handle_claims(actor):
-        raise PermissionDenied
-    target = Organisation.objects.get(pk=organisation_id)
+    _centre_claim(actor, claim_id)
+    target = Organisation.objects.filter(pk=organisation_id).first()
+    if target is None:
+        raise field_error("organisation", "请选择接手的组织。")
     refusal = target.claim_refusal(timezone.localdate())
     if refusal:
         raise field_error("organisation", refusal)
+    reason = _reason(reason)
     with transaction.atomic():
+        # The target's cap holds for a reassignment as for its own claims (same lock as need_claim).
+        locked_target = Organisation.objects.select_for_update().get(pk=target.pk)
+        if Claim.objects.filter(pk=claim_id, organisation=locked_target).exists():
+            raise field_error("organisation", "该认领已属于这个组织，请选择其他组织。")
+        if (
+            Claim.objects.filter(organisation=locked_target, status__in=Claim.OPEN_STATUSES).count()
+            >= max_open_claims()
+        ):
+            raise field_error("organisation", f"该组织未完成的认领已达上限（{max_open_claims()}件）。")
+        member = target.members.order_by("pk").first()
+        if member is None:
+            raise field_error("organisation", "该组织没有成员账号。")
         old = claim_cancel(actor=actor, claim_id=claim_id, reason=reason, republish=False)
         need = old.need
         now = timezone.now()
         today = timezone.localdate(now)
         contact_days, delivery_days = deadlines_for(need.category)
-        member = target.members.order_by("pk").first()
-        if member is None:
-            raise field_error("organisation", "该组织没有成员账号。")
         claim = Claim.objects.create(
             need=need,
             organisation=target,

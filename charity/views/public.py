@@ -101,13 +101,14 @@ def need_page(request: HttpRequest, public_id: str) -> HttpResponse:
     need = public_need_or_404(public_id, user=request.user)
     org = organisation_of(request)
     error = ""
+    status = 200
     if request.method == "POST":
         if org is None:
             return redirect(f"/charity/login/?next=/charity/needs/{public_id}/")
         try:
             claim = need_claim(actor=request.user, public_id=public_id)
         except ApplicationError as exc:
-            error = str(exc.message)
+            error, status = str(exc.message), exc.status
         else:
             return redirect(f"/charity/portal/claims/{claim.pk}/")
     url = f"{settings.SITE_URL}/charity/needs/{need.public_id}/"
@@ -122,7 +123,7 @@ def need_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "error": error,
         "can_claim": need.status == Need.Status.PUBLISHED and org is not None,
     }
-    response = render(request, "charity/need.html", ctx, status=409 if error else 200)
+    response = render(request, "charity/need.html", ctx, status=status)
     response["Cache-Control"] = (
         "private, no-store" if request.user.is_authenticated else f"public, max-age={BOARD_MAX_AGE}"
     )

@@ -12,9 +12,15 @@ from assist_center.permissions import may_handle_claims, may_publish_needs
 from assist_center.scopes import get_in_scope_or_404
 from assist_center.staff_views import staff_context, staff_view
 
-from ..models import Claim, ClaimUpdate, Need
+from ..models import Claim, ClaimUpdate, Need, Organisation
 from ..selectors import claim_visible_to_staff_or_404, public_need_dict
-from ..services.claims import claim_confirm, claim_record_phone_answer, claim_return
+from ..services.claims import (
+    claim_cancel,
+    claim_confirm,
+    claim_reassign,
+    claim_record_phone_answer,
+    claim_return,
+)
 from ..services.needs import need_preview, need_publish, need_withdraw_consent
 
 
@@ -76,6 +82,15 @@ def claim_page(request: HttpRequest, claim_id: int) -> HttpResponse:
                 claim_record_phone_answer(
                     actor=request.user, claim_id=claim.pk, answer=request.POST.get("answer", "")
                 )
+            elif action == "cancel":
+                claim_cancel(actor=request.user, claim_id=claim.pk, reason=request.POST.get("reason", ""))
+            elif action == "reassign":
+                claim_reassign(
+                    actor=request.user,
+                    claim_id=claim.pk,
+                    organisation_id=_int(request.POST.get("organisation", "")),
+                    reason=request.POST.get("reason", ""),
+                )
             else:
                 raise ApplicationError("未知操作。")
         except ApplicationError as exc:
@@ -89,7 +104,16 @@ def claim_page(request: HttpRequest, claim_id: int) -> HttpResponse:
         "updates": ClaimUpdate.objects.filter(claim=claim).prefetch_related("photos"),
         "answers": Claim.ResidentAnswer.choices,
         "error": error,
+        "can_move": claim.is_open,
+        "organisations": Organisation.objects.filter(vetting=Organisation.Vetting.APPROVED)
+        .exclude(pk=claim.organisation_id)
+        .order_by("name")
+        .only("pk", "name"),
     }
     response = render(request, "charity/staff_claim.html", ctx, status=400 if error else 200)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _int(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) < 12 else 0
