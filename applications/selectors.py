@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from assist_center.identity import InvalidIdNumber, normalise_id_number, parse_id_number
 from assist_center.models import AuditEvent
 from assist_center.pii import id_number_index
-from assist_center.scopes import get_in_scope_or_404, register_scope, scope_audit_events, scope_households
+from assist_center.scopes import (
+    get_in_scope_or_404,
+    person_label,
+    register_scope,
+    scope_audit_events,
+    scope_households,
+)
 
 from .models import Application, ApplicationMember, Authorisation, Household, Person
 
@@ -173,18 +180,40 @@ def application_audit_events(*, user: Any, application: Application) -> QuerySet
         about |= Q(subject_type="applications.applicationmember", subject_id__in=[str(pk) for pk in members])
     if auths:
         about |= Q(subject_type="applications.authorisation", subject_id__in=[str(pk) for pk in auths])
-    qs = AuditEvent.objects.filter(about).select_related("actor").order_by("created_at", "id")
+    qs = (
+        AuditEvent.objects.filter(about)
+        .select_related("actor__profile__region", "actor__profile__department")
+        .order_by("created_at", "id")
+    )
     return scope_audit_events(qs, user)[:HISTORY_LIMIT]
 
 
 def application_versions(*, application: Application) -> list[dict[str, Any]]:
     """The application's saved states, oldest first, each with the fields that changed from the last."""
     history: Any = application.history
-    rows = list(history.select_related("history_user").order_by("history_date", "history_id")[:HISTORY_LIMIT])
+    rows = list(
+        history.select_related("history_user__profile__region", "history_user__profile__department").order_by(
+            "history_date", "history_id"
+        )[:HISTORY_LIMIT]
+    )
     versions: list[dict[str, Any]] = []
     previous: Any = None
     for row in rows:
-        changed = [] if previous is None else [c.field for c in row.diff_against(previous).changes]
-        versions.append({"row": row, "changed": changed})
+        changed = (
+            []
+            if previous is None
+            else [application_field_label(c.field) for c in row.diff_against(previous).changes]
+        )
+        who = person_label(row.history_user, "-") if row.history_user_id else "-"
+        versions.append({"row": row, "changed": changed, "who": who})
         previous = row
     return versions
+
+
+def application_field_label(name: str) -> str:
+    """The verbose name of an application field, or the name itself when there is none."""
+    try:
+        field = Application._meta.get_field(name)
+    except FieldDoesNotExist:  # a field the model no longer has: its history row still names it
+        return name
+    return str(getattr(field, "verbose_name", name))

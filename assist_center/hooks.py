@@ -29,6 +29,10 @@ KNOWN_HOOKS: frozenset[str] = frozenset(
         # application; referrals answers with its case's state (applications.progress.CaseState)
         # or None when there is no case.
         "application_case_state",
+        # applications' admin page of one application (issue 16): kwargs application, user;
+        # eligibility and referrals answer with [(label, url)] of the pages the user may open
+        # (its verification report, its case, its referrals).
+        "application_staff_links",
     }
 )
 

@@ -236,3 +236,24 @@ def get_in_scope_or_404(qs: QuerySet[M], user: Any, **lookup: Any) -> M:
 
 register_scope(Region, scope_regions)
 register_scope(AuditEvent, scope_audit_events)
+
+
+def person_label(user: Any, fallback: str = "") -> str:
+    """A staff account as colleagues know it: "朱俊（乡镇民政助理员 · 海游街道）", not its username.
+
+    Callers select `profile__region` and `profile__department` with the user.
+    """
+    if user is None:
+        return fallback
+    name = str(user.get_full_name() or "").strip() or str(user.get_username())
+    try:
+        p = user.profile
+    except StaffProfile.DoesNotExist:
+        p = None
+    if p is None:
+        return name
+    unit = p.department.short_name or p.department.name if p.department_id else ""
+    if not unit and p.region_id:
+        unit = p.region.name
+    role = str(p.get_role_display())
+    return f"{name}（{role} · {unit}）" if unit else f"{name}（{role}）"

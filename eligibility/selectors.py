@@ -77,3 +77,15 @@ def warning_list_visible_to(*, user: Any) -> QuerySet[MonitoringWarning]:
 
 def lead_list_visible_to(*, user: Any) -> QuerySet[DiscoveryLead]:
     return scope_lead_qs(DiscoveryLead.objects.select_related("township", "person__household__village"), user)
+
+
+def application_staff_links(*, application: Any, user: Any) -> list[tuple[str, str]]:
+    """The application's latest verification report, when the user may read it (a hook handler)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    report = latest_report_visible_to(user=user, application_id=application.pk)
+    if report is None:
+        return []
+    url = reverse("admin:eligibility_verificationreport_change", args=[report.pk])
+    return [(gettext("Verification report"), url)]

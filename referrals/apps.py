@@ -18,5 +18,9 @@ class ReferralsConfig(AppConfig):
         from .services.progress import application_case_state
 
         hooks.register("application_case_state", application_case_state)
+        # Issue 16: the application's admin page links its case and its referrals.
+        from .selectors import application_staff_links
+
+        hooks.register("application_staff_links", application_staff_links)
         # The scopes of the referrals models (assist_center.scopes registry).
         from . import selectors  # noqa: F401

@@ -307,3 +307,24 @@ def referral_contact_phone(user: Any, referral: Referral) -> str | None:
         department=referral.department,
     )
     return str(phone)
+
+
+def application_staff_links(*, application: Any, user: Any) -> list[tuple[str, str]]:
+    """The case and referrals of an application that the user may open (a hook handler)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    links: list[tuple[str, str]] = []
+    case = scope_cases(Case.objects.filter(application_id=application.pk), user).first()
+    if case is not None:
+        links.append((gettext("Case"), reverse("admin:referrals_case_change", args=[case.pk])))
+    referrals = scope_referrals(
+        Referral.objects.filter(case__application_id=application.pk).select_related("department"), user
+    ).order_by("pk")
+    for referral in referrals:
+        label = gettext("Referral to %(department)s (%(status)s)") % {
+            "department": referral.department.name,
+            "status": referral.get_status_display(),
+        }
+        links.append((label, reverse("workbench-referral", args=[referral.pk])))
+    return links

@@ -19,17 +19,18 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from assist_center import hooks
 from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedModelAdmin, user_has_role
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Region
 from assist_center.permissions import may_download_form, may_submit_on_behalf
 from assist_center.pii import id_number_index
 from assist_center.qr import qr_svg
-from assist_center.scopes import can_reveal_pii
+from assist_center.scopes import can_reveal_pii, is_county_wide, person_label
 
 from .. import selectors
 from ..assist_codes import family_url
-from ..models import AccessPurpose, Application, ApplicationMember, Authorisation, NeedItem
+from ..models import AccessPurpose, Application, ApplicationMember, Authorisation, Channel, NeedItem
 from ..pdf import application_form_response
 from ..services.staff import application_form_download, application_member_reveal
 from .access import HouseholdAccessAdminMixin
@@ -46,7 +47,6 @@ from .common import (
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Enough to tell cases apart in a narrow column; the detail page lists them all.
-NEEDS_SHOWN = 2
 TRANSITION_LABELS = {
     Application.Status.WITHDRAWN: _("Withdraw the application"),
     Application.Status.REJECTED: _("Reject the application"),
@@ -75,16 +75,71 @@ def family_qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url).encode("utf-8")).decode("ascii")
 
 
+# What the history calls each audited action; an unknown one shows its code (issue 16).
+HISTORY_ACTIONS = {
+    "application.submitted": _("Application submitted"),
+    "application.status": _("Status changed"),
+    "authorisation.signed": _("Authorisation signed"),
+    "application.form_generated": _("Application form generated"),
+    "application.form_regenerated": _("Application form generated again"),
+    "application.form_downloaded": _("Application form downloaded"),
+    "pii.reveal": _("Personal data revealed"),
+    "item.decide": _("Item decided"),
+    "access_log_read": _("Access log read"),
+    "verification.run": _("Data checked"),
+}
+# The labels of values this app's history shows but whose codes belong to the apps above
+# (eligibility's decisions and outcomes): the same words, kept here as layering requires.
+HISTORY_VALUES = {
+    "approve": _("Approve"),
+    "reject": _("Reject"),
+    "home_visit": _("Ask for a home visit"),
+    "eligible": "符合",
+    "not_eligible": "不符合",
+    "needs_person": "需人工核实",
+}
+ACTOR_LABELS = {"system": _("System"), "resident": _("Resident")}
+HISTORY_KEYS = {
+    "status": _("status"),
+    "item": _("assistance item"),
+    "decision": _("decision"),
+    "report": _("report"),
+    "channel": _("channel"),
+    "reason": _("reason"),
+    "outcomes": _("result"),
+    "trigger": _("trigger"),
+}
+
+
+def _history_value(key: str, value: Any) -> str:
+    if key == "status" and value in Application.Status.values:
+        return str(Application.Status(value).label)
+    if key in ("item", "needs") and value in NeedItem.values:
+        return str(NeedItem(value).label)
+    if key == "channel" and value in Channel.values:
+        return str(Channel(value).label)
+    if isinstance(value, dict):
+        return "，".join(f"{_history_value('item', k)} {_history_value(key, v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_history_value(key, v) for v in value)
+    if isinstance(value, str) and value in HISTORY_VALUES:
+        return str(HISTORY_VALUES[value])
+    return str(value)
+
+
 def _describe_change(event: AuditEvent) -> str:
-    """`status: submitted → withdrawn; ...`: the values are already masked by audit_record."""
+    """`状态：已提交 → 已撤回；…`: the values are already masked by audit_record."""
     old, new = event.old_values or {}, event.new_values or {}
     parts = []
     for key in dict.fromkeys([*old, *new]):
+        label = str(HISTORY_KEYS.get(key) or selectors.application_field_label(key))
         if key in old:
-            parts.append(f"{key}: {old[key]} → {new.get(key, '')}")
+            parts.append(
+                f"{label}：{_history_value(key, old[key])} → {_history_value(key, new.get(key, ''))}"
+            )
         else:
-            parts.append(f"{key}: {new[key]}")
-    return "; ".join(parts)
+            parts.append(f"{label}：{_history_value(key, new[key])}")
+    return "；".join(parts)
 
 
 class NeedFilter(admin.SimpleListFilter):
@@ -222,7 +277,7 @@ class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         "needs_short",
         "duplicate_flag",
         "authorisations",
-        "created_at",
+        "submitted_at",
     )
     list_select_related = ("village", "township")
     list_filter = (
@@ -244,7 +299,7 @@ class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
                     "receipt_code",
                     "status",
                     "channel",
-                    "submitted_by",
+                    "submitted_by_name",
                     "created_at",
                     "authorised_at",
                     "duplicate_flag",
@@ -271,7 +326,7 @@ class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         "receipt_code",
         "status",
         "channel",
-        "submitted_by",
+        "submitted_by_name",
         "created_at",
         "authorised_at",
         "duplicate_flag",
@@ -313,24 +368,48 @@ class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
 
     # --- columns -------------------------------------------------------------------------------
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # An assistant or cadre sees one township: its column only took the width the list needs
+        # at 1366 px (issue 16).
+        shown = super().get_list_display(request)
+        if is_county_wide(request.user):
+            # One column for the place (村 over 乡镇) instead of two.
+            return tuple("place" if name == "village" else name for name in shown if name != "township")
+        return tuple(name for name in shown if name != "township")
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        shown = super().get_list_filter(request)
+        if is_county_wide(request.user):
+            return shown
+        return tuple(f for f in shown if not (isinstance(f, tuple) and f[0] == "township"))
+
+    @admin.display(description=_("Village"), ordering="village__name")
+    def place(self, obj: Application) -> str:
+        return format_html("{}<br><small>{}</small>", obj.village.name, obj.township.name)
+
+    @admin.display(description=_("submitted at"), ordering="created_at")
+    def submitted_at(self, obj: Application) -> str:
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_name(self, obj: Application) -> str:
+        return person_label(obj.submitted_by, "-") if obj.submitted_by_id else "-"
+
     @admin.display(description=_("applicant"))
     def applicant_name(self, obj: Application) -> str:
         return getattr(obj, "applicant_name", None) or "-"
 
     @admin.display(description=_("needs"))
     def needs_short(self, obj: Application) -> str:
+        # Every item, wrapped in its cell: "等1项" hid what the household asked for (issue 16).
         labels = [str(NeedItem(n).label) for n in obj.needs if n in NeedItem.values]
-        if len(labels) > NEEDS_SHOWN:
-            return "、".join(labels[:NEEDS_SHOWN]) + str(
-                _(" and %(n)d more") % {"n": len(labels) - NEEDS_SHOWN}
-            )
         return "、".join(labels) or "-"
 
     @admin.display(description=_("needs"))
     def needs_labels(self, obj: Application) -> str:
         return "、".join(str(NeedItem(n).label) for n in obj.needs if n in NeedItem.values) or "-"
 
-    @admin.display(description=_("possible duplicate"), ordering="possible_duplicate")
+    @admin.display(description=_("Possible duplicate"), ordering="possible_duplicate")
     def duplicate_flag(self, obj: Application) -> str:
         if obj.possible_duplicate:
             return format_html('<strong class="possible-duplicate">{}</strong>', _("Possible duplicate"))
@@ -443,8 +522,16 @@ class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
                 tools.append((reverse("admin:applications_application_transition", args=[obj.pk, to]), label))
         # The family link lets members sign: shown to the staff who act on the application.
         family = family_url(obj) if acting else ""
+        # Its verification report, case and referrals: pages of the apps above, which add
+        # their links through a hook (this app may not import them).
+        related = [
+            link
+            for links in hooks.call("application_staff_links", application=obj, user=request.user)
+            for link in links
+        ]
         return {
             "application_tools": tools,
+            "related_links": related,
             "family_url": family,
             "family_qr": family_qr_data_uri(family) if family else "",
         }
@@ -457,6 +544,9 @@ class ApplicationAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         events = list(selectors.application_audit_events(user=request.user, application=obj))
         for event in events:
             event.change_text = _describe_change(event)  # type: ignore[attr-defined]
+            fallback = str(ACTOR_LABELS.get(event.actor_label, event.actor_label))
+            event.who = person_label(event.actor, fallback)  # type: ignore[attr-defined]
+            event.what = str(HISTORY_ACTIONS.get(event.action, event.action))  # type: ignore[attr-defined]
         context = {
             "audit_events": events,
             "versions": selectors.application_versions(application=obj),
