@@ -55,6 +55,7 @@ CHANGELIST_VIEWERS: dict[str, set[str]] = {
     "referrals.DeadlineRule": COORDINATOR_ONLY,
     "referrals.DepartmentContact": COORDINATOR_ONLY,
     "charity.Organisation": COORDINATOR_ONLY,
+    "charity.PublicReport": COORDINATOR_ONLY,
     "axes.AccessAttempt": COORDINATOR_ONLY,
     "axes.AccessLog": COORDINATOR_ONLY,
     "axes.AccessFailureLog": COORDINATOR_ONLY,

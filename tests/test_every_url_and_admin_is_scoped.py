@@ -212,6 +212,9 @@ SCOPE_TESTS: dict[str, str] = {
         f"{_CHARITY_SCOPE}::"
         "test_the_centres_claim_page_is_404_for_another_township_and_403_for_roles_without_claims"
     ),
+    "admin:charity.PublicReport": (
+        "tests/charity/test_reports.py::test_the_report_list_is_the_coordinators_alone"
+    ),
     "charity-staff-need": (
         f"{_CHARITY_SCOPE}::"
         "test_the_centres_need_page_is_404_for_another_township_and_403_for_roles_without_publishing"

@@ -1,3 +1,3 @@
 """The charity admin: one module per model family, registered on import."""
 
-from . import organisations  # noqa: F401
+from . import organisations, reports  # noqa: F401

@@ -10,20 +10,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from assist_center.errors import ApplicationError
-from assist_center.inputs import clean_text
+from assist_center.http import client_ip
 from assist_center.models import Region
 from assist_center.qr import qr_svg_data_uri
-from assist_center.workdays import add_working_days
+from assist_center.staff_views import add_service_errors
 
 from ..access import organisation_of
 from ..models import Category, Claim, Need, PublicReport
+from ..projects_selectors import public_project
 from ..selectors import board_needs, public_need_dict, public_need_or_404
 from ..services.claims import claim_resident_answer, need_claim
 from ..services.needs import board_cache_version
+from ..services.reports import report_submit
 
 PAGE_SIZE = 20
 BOARD_MAX_AGE = 60
@@ -131,9 +132,31 @@ def need_page(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 class ReportForm(forms.Form):
-    kind = forms.ChoiceField(label="类型", choices=PublicReport.Kind.choices, widget=forms.RadioSelect)
-    text = forms.CharField(label="情况说明", max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
-    contact = forms.CharField(label="联系方式（选填，方便我们回复您）", max_length=64, required=False)
+    kind = forms.ChoiceField(
+        label="类型",
+        choices=PublicReport.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "请选择：信息有误或举报违规。",
+            "invalid_choice": "请选择：信息有误或举报违规。",
+        },
+    )
+    text = forms.CharField(
+        label="情况说明",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "请写明情况。",
+            "max_length": "情况说明最多1000字。",
+            "null_characters_not_allowed": "请输入纯文本。",
+        },
+    )
+    contact = forms.CharField(
+        label="联系方式（选填，方便我们回复您）",
+        max_length=64,
+        required=False,
+        error_messages={"max_length": "联系方式最多64个字符。"},
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -143,37 +166,38 @@ def report(request: HttpRequest, subject: str, ref: str) -> HttpResponse:
         raise Http404
     if subject == PublicReport.Subject.NEED:
         public_need_or_404(ref)
+    elif public_project(ref) is None:
+        raise Http404
     form = ReportForm(request.POST or None)
     done = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            text = clean_text("text", form.cleaned_data["text"], required=True, max_length=1000)
-            contact = clean_text("contact", form.cleaned_data["contact"], required=False, max_length=64)
-        except ApplicationError as exc:
-            form.add_error("text", str(exc.message))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                report_submit(
+                    subject=subject,
+                    ref=ref,
+                    kind=form.cleaned_data["kind"],
+                    text=form.cleaned_data["text"],
+                    contact=form.cleaned_data["contact"],
+                    ip=client_ip(request),
+                )
+            except ApplicationError as exc:
+                status = exc.status
+                if not add_service_errors(form, exc):
+                    form.add_error(None, str(exc.message))
+            else:
+                done = True
         else:
-            report_create(
-                subject=subject, ref=ref, kind=form.cleaned_data["kind"], text=text, contact=contact
-            )
-            done = True
-    return render(
-        request, "charity/report.html", {"form": form, "done": done, "subject": subject, "ref": ref}
+            status = 400
+    response = render(
+        request,
+        "charity/report.html",
+        {"form": form, "done": done, "subject": subject, "ref": ref},
+        status=status,
     )
-
-
-def report_create(*, subject: str, ref: str, kind: str, text: str, contact: str) -> PublicReport:
-    from assist_center.audit import audit_record
-
-    r = PublicReport.objects.create(
-        subject_kind=subject,
-        subject_ref=ref,
-        kind=kind,
-        text=text,
-        contact=contact,
-        due_on=add_working_days(timezone.localdate(), 5),
-    )
-    audit_record(actor="public", action="charity.report", subject=r, new={"subject": subject, "ref": ref})
-    return r
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
