@@ -6,7 +6,8 @@ system writes a rejection by itself, and a rejection always carries the person's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -39,7 +40,10 @@ def latest_report(application_id: int) -> VerificationReport | None:
 def latest_decisions(application_id: int) -> dict[str, ItemDecision]:
     """item -> the newest decision on it (a later decision supersedes an earlier one)."""
     out: dict[str, ItemDecision] = {}
-    for d in ItemDecision.objects.filter(application_id=application_id).order_by("-decided_at", "-pk"):
+    qs = ItemDecision.objects.filter(application_id=application_id).select_related(
+        "decided_by__profile__region", "decided_by__profile__department"
+    )
+    for d in qs.order_by("-decided_at", "-pk"):
         out.setdefault(d.item, d)
     return out
 
@@ -64,15 +68,20 @@ class DecidedApplication:
     application: Application
     approved_items: tuple[str, ...]
     report_results: tuple[dict[str, Any], ...]
+    # item -> the decision that closed it, with its reason and decider (the department sees the
+    # township's judgement beside the machine check, issue 16).
+    item_decisions: Mapping[str, ItemDecision] = field(default_factory=dict)
 
 
 def decided_application(application: Application) -> DecidedApplication:
     """The decision of an application already decided (for a caller outside the hook: a retry)."""
     report = latest_report(application.pk)
+    decisions = latest_decisions(application.pk)
     return DecidedApplication(
         application=application,
-        approved_items=tuple(approved_items(application.pk)),
+        approved_items=tuple(_approved(decisions)),
         report_results=tuple(report.results) if report is not None else (),
+        item_decisions=decisions,
     )
 
 
@@ -178,6 +187,7 @@ def application_decide_complete(*, actor: Actor, application_id: int) -> Applica
                 application=decided,
                 approved_items=tuple(_approved(decisions)),
                 report_results=tuple(report.results),
+                item_decisions=decisions,
             ),
             actor=actor,
         )

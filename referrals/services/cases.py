@@ -25,6 +25,7 @@ from assist_center.inputs import clean_text
 from assist_center.models import Department
 from assist_center.permissions import is_centre
 from assist_center.redaction import redact
+from assist_center.scopes import person_label
 from assist_center.workdays import add_working_days, deadline
 from eligibility.rules import CRITERION_NAMES, ITEM_LABELS, ITEMS
 
@@ -158,13 +159,34 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _item_facts(report_results: list[dict[str, Any]], item: str) -> dict[str, Any]:
+def _decision_facts(decision: Any) -> dict[str, str]:
+    """The township's decision on the item, its reason and who made it (issue 16): the department
+    sees the person's judgement beside the machine check."""
+    if decision is None:
+        return {}
+    return {
+        "decision": decision.decision,
+        "decision_label": str(decision.get_decision_display()),
+        "decision_reason": decision.reason,
+        "decided_by": person_label(decision.decided_by),
+        "decided_at": timezone.localtime(decision.decided_at).strftime("%Y-%m-%d"),
+    }
+
+
+def _item_facts(report_results: list[dict[str, Any]], item: str, decision: Any = None) -> dict[str, Any]:
     """The verification result of one item: its criteria without the source records (which name
-    members and record ids the department does not need)."""
+    members and record ids the department does not need), and the township's decision."""
     row = next((r for r in report_results if r.get("item") == item), None)
     if row is None:
-        return {"item": item, "label": ITEM_LABELS.get(item, item), "outcome": "", "criteria": []}
+        return {
+            "item": item,
+            "label": ITEM_LABELS.get(item, item),
+            "outcome": "",
+            "criteria": [],
+            **_decision_facts(decision),
+        }
     return {
+        **_decision_facts(decision),
         "item": item,
         "label": ITEM_LABELS.get(item, item),
         "outcome": row.get("outcome", ""),
@@ -192,14 +214,16 @@ def build_brief(
     household_size: int,
     title: str = "",
     note: str = "",
+    decisions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the department needs to know, and only that (security.md)."""
     needs = needs_of(department)
+    decided = decisions or {}
     brief: dict[str, Any] = {
         "applicant_name": applicant_name,
         "township": application.township.name,
         "village": application.village.name,
-        "items": [_item_facts(report_results, item) for item in items],
+        "items": [_item_facts(report_results, item, decided.get(item)) for item in items],
         "contact": needs.contact,
     }
     if needs.address:
@@ -216,7 +240,7 @@ def build_brief(
 def _brief_for(
     case: Case, department: Department, items: list[str], *, title: str = "", note: str = ""
 ) -> dict[str, Any]:
-    from eligibility.services.decisions import latest_report
+    from eligibility.services.decisions import latest_decisions, latest_report
 
     application = case.application
     report = latest_report(application.pk)
@@ -230,6 +254,7 @@ def _brief_for(
         household_size=household_size,
         title=title,
         note=note,
+        decisions=latest_decisions(application.pk),
     )
 
 
@@ -349,6 +374,7 @@ def _case_open(*, actor: Actor, decided: DecidedApplication) -> Case:
                 {"departments": missing},
             )
         results = list(decided.report_results)
+        decisions = dict(decided.item_decisions)
         applicant_name, household_size = _household(application)
         case = Case.objects.create(
             application=application, township=application.township, village=application.village
@@ -368,6 +394,7 @@ def _case_open(*, actor: Actor, decided: DecidedApplication) -> Case:
                     report_results=results,
                     applicant_name=applicant_name,
                     household_size=household_size,
+                    decisions=decisions,
                 ),
                 created_by=account_of(actor),
             )

@@ -52,3 +52,27 @@ def test_the_history_names_people_and_roles_not_usernames(personas: Any, county_
     change = login(personas.coordinator).get(f"/admin/applications/application/{application.pk}/change/")
     assert "朱俊（乡镇民政助理员 · 海游街道）" in change.content.decode()
     assert Case.objects.count() == 0
+
+
+def test_the_department_sees_the_townships_decision_and_its_reason(
+    personas: Any, county_map: Any, login: Any
+) -> None:
+    from eligibility.services.decisions import application_decide_complete, item_decide
+
+    assistant = _named(personas.assistant_a, "朱俊")
+    application = f.ApplicationFactory(verified=True, village=county_map.village_a1, assistant=assistant)
+    item_decide(
+        actor=assistant,
+        application_id=application.pk,
+        item="dibao",
+        decision="approve",
+        reason="入户核实：家中无劳动力，收入低于标准",
+    )
+    application_decide_complete(actor=assistant, application_id=application.pk)
+    referral = Case.objects.get(application=application).referrals.get()
+    assert referral.department_id == county_map.dept_civil.pk
+    page = login(personas.dept_civil).get(f"/staff/referrals/{referral.pk}/").content.decode()
+    decision = page.split('id="rw-decision-dibao"', 1)[1].split("</p>", 1)[0]
+    assert "乡镇认定意见：同意" in decision
+    assert "入户核实：家中无劳动力，收入低于标准" in decision
+    assert "朱俊（乡镇民政助理员 · 海游街道）" in decision
