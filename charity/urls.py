@@ -19,6 +19,8 @@ urlpatterns: list = [
         portal.delivery_details,
         name="charity-portal-delivery",
     ),
+    path("charity/portal/projects/", portal.projects, name="charity-portal-projects"),
+    path("charity/portal/projects/<str:public_id>/", portal.project_detail, name="charity-portal-project"),
     path("charity/staff/needs/<int:need_id>/", staff.need_publish_page, name="charity-staff-need"),
     path("charity/staff/claims/<int:claim_id>/", staff.claim_page, name="charity-staff-claim"),
     # Funds, projects, training and the public statistics (charity-funds).

@@ -64,6 +64,7 @@ _EVALUATION = "tests/happiness_list/test_evaluation.py"
 _EVALUATION_404 = f"{_EVALUATION}::test_another_units_evaluation_is_404_and_roles_without_one_get_403"
 _RATING_CENTRE = f"{_EVALUATION}::test_the_centre_handles_a_low_rating_task_and_reviews_a_dispute_over_http"
 _CHARITY_SCOPE = "tests/charity/test_scoping.py"
+_CHARITY_PROJECT_404 = "test_another_organisations_project_is_404_in_the_portal_even_when_public"
 _CHARITY_PORTAL_404 = (
     f"{_CHARITY_SCOPE}::test_another_organisations_claim_and_delivery_details_are_404_in_the_portal"
 )
@@ -208,6 +209,8 @@ SCOPE_TESTS: dict[str, str] = {
     "charity-portal": _CHARITY_PORTAL_404,
     "charity-portal-claim": _CHARITY_PORTAL_404,
     "charity-portal-delivery": _CHARITY_PORTAL_404,
+    "charity-portal-projects": f"{_CHARITY_SCOPE}::{_CHARITY_PROJECT_404}",
+    "charity-portal-project": f"{_CHARITY_SCOPE}::{_CHARITY_PROJECT_404}",
     "charity-staff-claim": (
         f"{_CHARITY_SCOPE}::"
         "test_the_centres_claim_page_is_404_for_another_township_and_403_for_roles_without_claims"

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +23,7 @@ from assist_center.staff_views import add_service_errors
 
 from ..access import organisation_member_required
 from ..models import Claim, ClaimUpdate
+from ..projects_selectors import project_of_organisation, project_page, projects_of_organisation
 from ..selectors import claim_of_organisation_or_404, claims_of_organisation, public_need_dict
 from ..services.access_log import record_delivery_view
 from ..services.claims import (
@@ -206,6 +207,33 @@ def delivery_details(request: HttpRequest, claim_id: int) -> HttpResponse:
         request,
         "charity/delivery.html",
         {"organisation": org, "claim": claim, "details": details, "available": available},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@organisation_member_required
+@require_http_methods(["GET", "HEAD"])
+def projects(request: HttpRequest) -> HttpResponse:
+    """The organisation's own 公益创投 projects, drafts included; nobody else's."""
+    org = request.organisation  # type: ignore[attr-defined]
+    rows = list(projects_of_organisation(org)[:200])
+    response = render(request, "charity/portal_projects.html", {"organisation": org, "projects": rows})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@organisation_member_required
+@require_http_methods(["GET", "HEAD"])
+def project_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One own project with its tranches and every report (returned drafts too); another's is a 404."""
+    org = request.organisation  # type: ignore[attr-defined]
+    project = project_of_organisation(org, public_id)
+    if project is None:
+        raise Http404
+    page = project_page(project, today=timezone.localdate(), with_drafts=True)
+    response = render(
+        request, "charity/portal_project.html", {"organisation": org, "p": project, "page": page}
     )
     response["Cache-Control"] = "no-store"
     return response

@@ -229,3 +229,42 @@ def test_the_centres_need_page_is_404_for_another_township_and_403_for_roles_wit
         assert login(getattr(personas, persona)).get(url).status_code == 403, persona
     assert Client().get(url).status_code == 302
     assert Need.objects.get(pk=need.pk).status == Need.Status.DRAFT
+
+
+def test_another_organisations_project_is_404_in_the_portal_even_when_public(
+    personas: Any, county_map: Any, login: Any
+) -> None:
+    from charity.models import Project
+
+    from . import funds_builders as b
+
+    org1, _org2 = _orgs(personas)
+    public = b.project(
+        coordinator=personas.coordinator, member=personas.org_member_1, organisation=org1, title="公开的项目"
+    )
+    draft = b.project(
+        coordinator=personas.coordinator,
+        member=personas.org_member_1,
+        organisation=org1,
+        status=Project.Status.DRAFT,
+        title="还在起草的项目",
+    )
+    own = login(personas.org_member_1)
+    listing = own.get("/charity/portal/projects/").content.decode()
+    assert "公开的项目" in listing and "还在起草的项目" in listing
+    page = own.get(f"/charity/portal/projects/{draft.public_id}/")
+    assert page.status_code == 200 and "还在起草的项目" in page.content.decode()
+
+    other = login(personas.org_member_2)
+    assert "公开的项目" not in other.get("/charity/portal/projects/").content.decode()
+    for project in (public, draft):
+        assert other.get(f"/charity/portal/projects/{project.public_id}/").status_code == 404
+    assert other.get(f"/charity/portal/projects/{public.pk}/").status_code == 404
+    # The public page of an approved project stays public; a draft has none.
+    assert Client().get(f"/charity/projects/{public.public_id}/").status_code == 200
+    assert Client().get(f"/charity/projects/{draft.public_id}/").status_code == 404
+    for persona in ("coordinator", "assistant_a", "dept_civil", "auditor"):
+        r = login(getattr(personas, persona)).get(f"/charity/portal/projects/{public.public_id}/")
+        assert r.status_code == 403, persona
+    r = Client().get("/charity/portal/projects/")
+    assert r.status_code == 302 and r["Location"].startswith("/charity/login/")
