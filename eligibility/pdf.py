@@ -8,7 +8,7 @@ Noto CJK fonts, one font configuration per process).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +19,19 @@ from django.utils import timezone, translation
 
 from assist_center.models import Department
 from assist_center.pdf import attachment_response, local_time, render_pdf
+from assist_center.scopes import person_label
 
 from .models import ItemDecision, VerificationReport
 from .pool.categories import CATEGORIES
-from .rules import CRITERION_LABELS, CRITERION_NAMES, ITEM_LABELS, OUTCOME_LABELS, ItemOutcome, Outcome
+from .rules import (
+    CRITERION_LABELS,
+    CRITERION_NAMES,
+    ITEM_LABELS,
+    OUTCOME_LABELS,
+    ItemOutcome,
+    Outcome,
+    params_text,
+)
 
 TRIGGER_LABELS = {
     VerificationReport.Trigger.AUTHORISED: "授权后自动核对",
@@ -36,7 +45,10 @@ EMPLOYMENT_LABELS = {
     "unknown": "无记录",
     "deceased": "已故",
 }
-DECISION_LABELS = {"approve": "同意", "reject": "不同意", "home_visit": "需入户调查"}
+DECISION_LABELS = {"approve": "认定符合", "reject": "不予认定", "home_visit": "需入户核查（尚未认定）"}
+# A failed criterion of an item that is eligible anyway (one of several alternatives held): it
+# must not read as a contradiction beside 符合 (issue 16).
+FAIL_NOT_DECISIVE = "未满足（其他条件已满足，不影响结果）"
 
 
 @dataclass
@@ -62,9 +74,22 @@ class ItemRow:
     standard: str
     criteria: list[CriterionRow]
     decision: str = ""
+    decision_code: str = ""
     decision_reason: str = ""
     decided_by: str = ""
     decided_at: str = ""
+    # Whether a person must decide this item (asked for, or found eligible), and whether they have
+    # with a final decision (a home visit is not one).
+    to_decide: bool = False
+    final: bool = False
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.criteria if c.outcome == Outcome.FAIL]
+
+    @property
+    def unknown(self) -> list[str]:
+        return [c.name for c in self.criteria if c.outcome == Outcome.UNKNOWN]
 
 
 @dataclass
@@ -137,17 +162,22 @@ def _decision_fields(decision: ItemDecision | None) -> dict[str, str]:
     user = decision.decided_by
     return {
         "decision": DECISION_LABELS.get(decision.decision, decision.decision),
+        "decision_code": decision.decision,
         "decision_reason": decision.reason,
-        "decided_by": str(user.get_full_name() or user.get_username()),
+        "decided_by": person_label(user),
         "decided_at": local_time(decision.decided_at),
     }
 
 
 def report_context(
-    report: VerificationReport, *, decisions: Mapping[str, ItemDecision] | None = None
+    report: VerificationReport,
+    *,
+    decisions: Mapping[str, ItemDecision] | None = None,
+    to_decide: Collection[str] = (),
 ) -> ReportContext:
     application = report.application
     decisions = decisions or {}
+    region_names = {s["item"]: s.get("region_name", "") for s in report.standards}
     departments = department_short_names()
     ctx = ReportContext(
         report_id=report.pk,
@@ -160,7 +190,14 @@ def report_context(
         input_hash=report.input_hash,
         duration_ms=report.duration_ms,
         county_name=settings.COUNTY_NAME,
-        standards=[{**s, "label": ITEM_LABELS.get(s["item"], s["item"])} for s in report.standards],
+        standards=[
+            {
+                **s,
+                "label": ITEM_LABELS.get(s["item"], s["item"]),
+                "params_text": params_text(s.get("params") or {}),
+            }
+            for s in report.standards
+        ],
         members=[
             {**m, "employment": EMPLOYMENT_LABELS.get(m.get("employment", ""), m.get("employment", ""))}
             for m in report.facts.get("members", [])
@@ -169,6 +206,8 @@ def report_context(
     )
     for row in report.results:
         standard = row.get("standard") or {}
+        eligible = row["outcome"] == ItemOutcome.ELIGIBLE
+        decision = decisions.get(row["item"])
         ctx.items.append(
             ItemRow(
                 item=row["item"],
@@ -177,12 +216,18 @@ def report_context(
                 outcome_label=OUTCOME_LABELS[ItemOutcome(row["outcome"])],
                 asked=bool(row.get("asked")),
                 policy_finds_person=bool(row.get("policy_finds_person")),
-                standard=f"v{standard['version']}（{standard['region']}）" if standard else "无",
+                standard=(
+                    f"v{standard['version']}（{region_names.get(row['item']) or standard['region']}）"
+                    if standard
+                    else "无"
+                ),
                 criteria=[
                     CriterionRow(
                         name=CRITERION_NAMES.get(c["name"], c["name"]),
                         outcome=c["outcome"],
-                        outcome_label=CRITERION_LABELS[Outcome(c["outcome"])],
+                        outcome_label=FAIL_NOT_DECISIVE
+                        if eligible and c["outcome"] == Outcome.FAIL
+                        else CRITERION_LABELS[Outcome(c["outcome"])],
                         value=c.get("value", ""),
                         threshold=c.get("threshold", ""),
                         unit=c.get("unit", ""),
@@ -191,7 +236,9 @@ def report_context(
                     )
                     for c in row.get("criteria", [])
                 ],
-                **_decision_fields(decisions.get(row["item"])),
+                to_decide=row["item"] in to_decide,
+                final=decision is not None and decision.decision != ItemDecision.Decision.HOME_VISIT,
+                **_decision_fields(decision),
             )
         )
     return ctx

@@ -35,7 +35,7 @@ from .. import selectors
 from ..models import ItemDecision, VerificationReport
 from ..pdf import report_context, report_pdf_response
 from ..rules import ITEM_LABELS
-from ..services.decisions import application_decide_complete, item_decide, latest_decisions
+from ..services.decisions import application_decide_complete, item_decide, items_to_decide, latest_decisions
 from ..services.verification import application_verify_run
 
 Trigger = VerificationReport.Trigger
@@ -152,7 +152,9 @@ class VerificationReportAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         acting = may_run_verification(request.user)
         under_review = application.status == Application.Status.UNDER_REVIEW
         decisions = latest_decisions(application.pk)
-        ctx = report_context(report, decisions=decisions)
+        to_decide = items_to_decide(application, report)
+        ctx = report_context(report, decisions=decisions, to_decide=to_decide)
+        decide_items = [i for i in ctx.items if i.to_decide]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Verification report"),
@@ -167,7 +169,12 @@ class VerificationReportAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
             "can_rerun": acting
             and application.status
             in (Application.Status.AUTHORISED, Application.Status.VERIFYING, Application.Status.UNDER_REVIEW),
-            "decision_choices": ItemDecision.Decision.choices,
+            "decide_items": decide_items,
+            "other_items": [i for i in ctx.items if not i.to_decide],
+            "open_items": [i for i in decide_items if not i.final],
+            "home_visit_items": [
+                i for i in decide_items if i.decision_code == ItemDecision.Decision.HOME_VISIT
+            ],
             "decide_url": reverse("admin:eligibility_verificationreport_decide", args=[report.pk]),
             "rerun_url": reverse("admin:eligibility_verificationreport_rerun", args=[report.pk]),
             "complete_url": reverse("admin:eligibility_verificationreport_complete", args=[report.pk]),

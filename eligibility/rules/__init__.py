@@ -33,7 +33,15 @@ from .base import (
     i,
     no_standard,
 )
-from .params import DEMO_PARAMS, PARAM_SPECS, ParamsError, validate_params
+from .params import (
+    DEMO_PARAMS,
+    PARAM_LABELS,
+    PARAM_SPECS,
+    ParamsError,
+    param_label,
+    params_text,
+    validate_params,
+)
 
 __all__ = [
     "CRITERION_LABELS",
@@ -42,6 +50,7 @@ __all__ = [
     "ITEMS",
     "ITEM_LABELS",
     "OUTCOME_LABELS",
+    "PARAM_LABELS",
     "PARAM_SPECS",
     "CriterionResult",
     "ItemOutcome",
@@ -50,6 +59,8 @@ __all__ = [
     "ParamsError",
     "Rules",
     "evaluate",
+    "param_label",
+    "params_text",
     "policy_first",
     "validate_params",
 ]

@@ -39,6 +39,47 @@ PARAM_SPECS: dict[str, dict[str, ParamKind]] = {
     "utility_relief": {"free_kwh_month": "decimal"},
 }
 
+# What a person reads for each parameter: its Chinese name and unit (issue 16: the coordinator
+# edits these in a form, the report prints them; the keys stay the storage).
+PARAM_LABELS: dict[str, tuple[str, str]] = {
+    "amount_per_person_month": ("低保标准（每人每月）", "元"),
+    "asset_limit_per_person": ("人均金融资产上限", "元"),
+    "vehicle_limit": ("机动车上限（不含豁免车辆）", "辆"),
+    "house_limit": ("住宅上限", "套"),
+    "business_limit": ("在营企业或个体工商户上限", "户"),
+    "multiple": ("低保边缘：不超过低保标准的倍数", "倍"),
+    "age_elderly": ("老年人年龄（不低于）", "周岁"),
+    "age_child": ("未成年人年龄（低于）", "周岁"),
+    "disability_grades": ("残疾等级", "级"),
+    "supporter_income_limit": ("赡养（抚养、扶养）义务人月收入上限", "元"),
+    "spending_ratio": ("自付医疗费用占家庭年收入的比例（不低于）", ""),
+    "min_spending": ("自付医疗费用下限", "元"),
+    "stages": ("救助的学段", ""),
+    "area_per_person_min": ("人均住房面积低于", "平方米"),
+    "age_min": ("年龄下限", "周岁"),
+    "age_max": ("年龄上限", "周岁"),
+    "window_days": ("困难发生后多少天内", "天"),
+    "medical_spending_trigger": ("突发医疗支出触发线", "元"),
+    "grades": ("残疾等级", "级"),
+    "free_kwh_month": ("每月减免电量", "千瓦时"),
+}
+
+
+def param_label(key: str) -> str:
+    label, unit = PARAM_LABELS.get(key, (key, ""))
+    return f"{label}（{unit}）" if unit else label
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """ "低保标准（每人每月）1150.00 元；机动车上限（不含豁免车辆）0 辆": no keys, no braces."""
+    parts = []
+    for key, value in params.items():
+        label, unit = PARAM_LABELS.get(str(key), (str(key), ""))
+        shown = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        parts.append(f"{label} {shown}{(' ' + unit) if unit else ''}")
+    return "；".join(parts)
+
+
 # Plausible demo values (domain.md: "plausible, not official"); seed_demo's pool stage publishes them.
 DEMO_PARAMS: dict[str, dict[str, Any]] = {
     "dibao": {
@@ -97,7 +138,7 @@ def validate_params(item: str, params: Mapping[str, Any]) -> dict[str, Any]:
             errors[str(key)] = f"{ITEM_LABELS[item]}标准没有这个参数"
     for key, kind in spec.items():
         if key not in params:
-            errors[key] = "缺少这个参数"
+            errors[key] = f"缺少“{param_label(key)}”"
             continue
         value = params[key]
         try:

@@ -20,7 +20,7 @@ from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError, field_error
 
 from ..models import ItemDecision, VerificationReport
-from ..rules import ITEMS
+from ..rules import ITEM_LABELS, ITEMS
 from .verification import application_for_staff
 
 S = Application.Status
@@ -174,7 +174,8 @@ def application_decide_complete(*, actor: Actor, application_id: int) -> Applica
         ]
         if open_items:
             raise ApplicationError(
-                _("These items still need a decision: %(items)s.") % {"items": "、".join(open_items)},
+                _("These items still need a decision: %(items)s.")
+                % {"items": "、".join(ITEM_LABELS.get(i, i) for i in open_items)},
                 {"items": open_items},
             )
         decided = application_transition(application_id=application_id, to=S.DECIDED, actor=actor)

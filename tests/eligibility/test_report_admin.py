@@ -42,7 +42,7 @@ def test_the_assistant_sees_the_reasons_in_chinese_with_policy_items_first(
     assert "家庭月人均收入 0.00 元，低于低保标准 1,150.00 元" in html
     assert "政策找人" in html or "Policy finds person" in html
     assert report.input_hash in html
-    first_found = html.index('class="report-item found"')
+    first_found = html.index('class="report-item found')
     assert first_found < html.index('id="item-dibao"')
     assert url("pdf", report) in html and url("rerun", report) in html
     assert 'name="decision" value="reject"' in html
@@ -94,7 +94,7 @@ def test_the_assistant_decides_on_the_page_and_a_reject_needs_a_reason(
         personas.assistant_a,
     )
     page = client.get(url("change", report)).content.decode()
-    assert "同意" in page
+    assert "审核决定：认定符合" in page.split('id="item-dibao"', 1)[1]
 
 
 @pytest.mark.django_db

@@ -76,3 +76,68 @@ def test_the_department_sees_the_townships_decision_and_its_reason(
     assert "乡镇认定意见：同意" in decision
     assert "入户核实：家中无劳动力，收入低于标准" in decision
     assert "朱俊（乡镇民政助理员 · 海游街道）" in decision
+
+
+@pytest.fixture
+def poor_report(county_map: Any) -> Any:
+    from eligibility.models import VerificationReport as Report
+    from eligibility.services.verification import application_verify_run
+    from tests.eligibility.db import in_pool, poor_family, publish_demo_standards
+
+    publish_demo_standards(county_map.county)
+    app = f.ApplicationFactory.create(
+        village=county_map.village_a1, people=in_pool(poor_family()), needs=["dibao"], authorised=True
+    )
+    return application_verify_run(application_id=app.pk, trigger=Report.Trigger.AUTHORISED)
+
+
+def test_the_report_offers_buttons_only_for_the_items_to_decide_and_names_what_is_open(
+    poor_report: Any, personas: Any, login: Any
+) -> None:
+    from eligibility.services.decisions import items_to_decide
+
+    application = poor_report.application
+    to_decide = items_to_decide(application, poor_report)
+    assert "dibao" in to_decide and len(to_decide) < 13
+    client = login(personas.assistant_a)
+    url = f"/admin/eligibility/verificationreport/{poor_report.pk}/change/"
+    html = client.get(url).content.decode()
+    # One decision form per item to decide, none for the others (shown folded, without buttons).
+    assert html.count('name="decision" value="approve"') == len(to_decide)
+    others = html.split('id="other-items"', 1)[1]
+    assert 'name="decision"' not in others
+    summary = html.split('id="decide-summary"', 1)[1].split("</div>", 1)[0]
+    assert f"尚待您认定的项目（{len(to_decide)} 项）" in summary and "最低生活保障" in summary
+    assert "认定符合，转办部门" in html and "不予认定（须填写理由）" in html
+    assert ">同意<" not in html
+    # Region names, not codes, in the standards; parameters with labels, not dicts.
+    assert "（331" not in html and "{'" not in html and "低保标准（每人每月） 1150.00 元" in html
+    assert 'type="submit" class="default" value="完成审核" disabled' in html
+
+    # A home visit leaves the item open and says so.
+    client.post(
+        f"/admin/eligibility/verificationreport/{poor_report.pk}/decide/",
+        {"item": "dibao", "decision": "home_visit"},
+    )
+    html = client.get(url).content.decode()
+    summary = html.split('id="decide-summary"', 1)[1].split("</div>", 1)[0]
+    assert "最低生活保障</a>（已安排入户核查，入户后再认定）" in summary
+
+
+def test_finishing_with_open_items_names_them_in_chinese(poor_report: Any, personas: Any, login: Any) -> None:
+    from eligibility.services.decisions import item_decide, items_to_decide
+
+    application = poor_report.application
+    to_decide = items_to_decide(application, poor_report)
+    item_decide(actor=personas.assistant_a, application_id=application.pk, item="dibao", decision="approve")
+    client = login(personas.assistant_a)
+    response = client.post(f"/admin/eligibility/verificationreport/{poor_report.pk}/complete/", follow=True)
+    html = response.content.decode()
+    from eligibility.rules import ITEM_LABELS
+
+    assert len(to_decide) > 1  # the poor family is found eligible for more than it asked for
+    message = html.split('class="messagelist"', 1)[1].split("</ul>", 1)[0]
+    for code in to_decide:
+        if code != "dibao":
+            assert ITEM_LABELS[code] in message
+            assert code not in message
