@@ -65,9 +65,10 @@ class NoStoreMiddleware:
 
 
 class IdleTimeoutMiddleware:
-    """Log a signed-in user out after SESSION_IDLE_TIMEOUT seconds without a request (MLPS 2.0)."""
+    """Log out after SESSION_IDLE_TIMEOUT idle seconds or SESSION_COOKIE_AGE in all (MLPS 2.0)."""
 
     session_key = "_last_activity"
+    started_key = "_session_started"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -76,8 +77,13 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated:
             now = int(time.time())
             last = request.session.get(self.session_key)
-            if last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT:
+            # Writing the activity stamp saves the session, which moves its database expiry forward:
+            # without its own start stamp SESSION_COOKIE_AGE would never end an active session.
+            started = int(request.session.get(self.started_key, now))
+            idle = last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT
+            if idle or now - started > settings.SESSION_COOKIE_AGE:
                 logout(request)
             else:
                 request.session[self.session_key] = now
+                request.session[self.started_key] = started
         return self.get_response(request)
