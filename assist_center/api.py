@@ -19,6 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import ApplicationError
 from .http import LimitedJSONParser
 from .scopes import is_scoped_staff
+from .staff_views import needs_second_factor
 
 
 def _flatten(detail: Any) -> Any:
@@ -105,6 +106,9 @@ class ScopedAPIView(APIView):
             raise exceptions.NotAuthenticated()
         if not self.IsScopedStaff().has_permission(request, self):
             self.permission_denied(request, code="not_staff")
+        # A session that skipped the TOTP step (any login path without it) reaches no staff data.
+        if needs_second_factor(request._request):
+            self.permission_denied(request, code="second_factor_required")
         super().check_permissions(request)
 
     def get_authenticate_header(self, request: Request) -> str:
