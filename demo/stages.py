@@ -19,12 +19,14 @@ from tqdm import tqdm
 from applications.models import Application, Household
 from assist_center.models import Region
 from benefits.models import BenefitEntry, Enrolment
+from charity.models import Claim, Need
 from eligibility.models import DiscoveryLead, MonitoringWarning, PoolRecord
 from referrals.models import Colour
 
 from . import cases as demo_cases
 from . import pool as demo_pool
 from .cases import SeedCasesError, seed_cases
+from .charity import SeedCharityError, seed_charity
 from .county import build
 from .monitoring import SeedMonitoringError, seed_monitoring
 from .password import get_or_create_demo_password
@@ -186,6 +188,31 @@ def monitoring(options: Options, console: Console) -> None:
     )
 
 
+def charity(options: Options, console: Console) -> None:
+    """The 公益谷: organisations vetted, needs published across townships, claims in every state."""
+    if options.if_empty and (Need.objects.exists() or Claim.objects.exists()):
+        console.stdout("演示公益谷未生成：数据库中已有公益需求。")
+        return
+    started = time.monotonic()
+    try:
+        result = seed_charity()
+    except SeedCharityError as exc:
+        raise StageError(str(exc)) from exc
+    if result.skipped_board:
+        console.stdout(f"演示公益谷：审核通过组织 {result.vetted} 家；公益需求已存在，未再生成。")
+        return
+    claims = result.claims
+    console.stdout(
+        f"演示公益谷已生成（{time.monotonic() - started:.1f} 秒，{'、'.join(result.townships)}）："
+        f"审核通过组织 {result.vetted} 家、待审核 {result.waiting} 家；发布需求 {result.needs} 条"
+        f"（公众可见 {result.public} 条）；认领 {sum(claims.values())} 件（已认领 {claims.get('active', 0)}、"
+        f"已联系 {claims.get('contacted', 0)}、待居民确认 {claims.get('reported', 0)}、"
+        f"有争议 {claims.get('disputed', 0)}、已确认 {claims.get('confirmed', 0)}、"
+        f"超时释放 {claims.get('released', 0)}）；资金流水 {result.fund_entries} 条，"
+        f"公益创投项目 {result.projects} 个，培训学员 {result.trainees} 人。"
+    )
+
+
 # In the order they run: the pool describes the county's households, the cases are made from both,
 # the rolls from the cases' granted outcomes and the pool's list of existing recipients.
 STAGES: dict[str, Callable[[Options, Console], None]] = {
@@ -194,4 +221,5 @@ STAGES: dict[str, Callable[[Options, Console], None]] = {
     "cases": cases,
     "rolls": rolls,
     "monitoring": monitoring,  # warnings and leads, from imports of changed records
+    "charity": charity,  # the 公益谷 board, from the cases' and the county's households
 }
