@@ -9,11 +9,16 @@ Idempotent: reference rows are matched by their natural key and saved only when 
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
+import io
 import random
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +31,8 @@ from applications.models import Household, Person
 from assist_center.models import Department, Region, Role, StaffProfile
 from assist_center.pii import id_number_index, phone_index
 from charity.models import Organisation
+from eligibility.models import ImportJob
+from eligibility.services.imports import pool_import_file
 
 from .organisations import ORGANISATIONS, credit_code
 from .people import HouseholdDraft, PeopleGenerator
@@ -38,6 +45,14 @@ M = TypeVar("M", bound=models.Model)
 HOUSEHOLD_BATCH = 800
 PERSON_BATCH = 2000
 VILLAGE_CADRES = 6
+# The demo's 户号 and how long ago its households registered; the audit trail's name for the import.
+HOUSEHOLD_PREFIX = "DEMO"
+HUKOU_DAYS_AGO = 3650
+HUKOU_ACTOR = "demo seed"
+HUKOU_COLUMNS = (
+    "id_number", "record_id", "effective_date", "household_number", "relation", "status",
+    "name", "village_code", "address",
+)  # fmt: skip
 
 
 @dataclass
@@ -279,12 +294,13 @@ def seed_households(
     fake = Faker("zh_CN")
     fake.seed_instance(rng_seed)
     generator = PeopleGenerator(rng=rng, today=timezone.localdate(), claim_id=claim_id)
+    first_number = Household.objects.filter(household_number__startswith=HOUSEHOLD_PREFIX).count()
 
     done = 0
     while done < missing:
         size = min(HOUSEHOLD_BATCH, missing - done)
         drafts = [generator.household() for _ in range(size)]
-        _insert_batch(drafts, villages, rng, fake, result)
+        _insert_batch(drafts, villages, rng, fake, result, first_number=first_number + done)
         # seed_demo runs with DEBUG on, where Django keeps every query's SQL: 100,000 households
         # of bulk INSERTs would hold hundreds of megabytes of ciphertext in memory.
         reset_queries()
@@ -300,44 +316,55 @@ def _insert_batch(
     rng: random.Random,
     fake: Faker,
     result: SeedResult,
+    *,
+    first_number: int,
 ) -> None:
+    """One batch of households, registered the production way: a 户籍 file through the pool import.
+
+    The public-security file is what creates a county's persons and households (the registry's
+    import handler, applications.services.registry), so the demo writes one such file per batch and
+    imports it; each import is one transaction, so an interrupted run keeps whole households.
+    """
     drafts = list(drafts)
-    households = []
-    for draft in drafts:
+    since = (timezone.localdate() - dt.timedelta(days=HUKOU_DAYS_AGO)).isoformat()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HUKOU_COLUMNS)
+    phones: dict[str, str] = {}
+    persons = 0
+    for n, draft in enumerate(drafts):
         village = rng.choice(villages)
-        households.append(
-            Household(
-                village=village,
-                # Villages always have their township (seed_regions sets it).
-                township_id=cast(int, village.township_id),
-                address=f"{village.name}{fake.street_name()}{rng.randint(1, 299)}号",
-                is_enrolled=draft.is_enrolled,
+        address = f"{village.name}{fake.street_name()}{rng.randint(1, 299)}号"
+        number = f"{HOUSEHOLD_PREFIX}{first_number + n:07d}"
+        for position, m in enumerate(draft.members):
+            record = f"DEMO-hukou-{number}-{position}"
+            writer.writerow(
+                [m.id_number, record, since, number, m.relation, "正常", m.name, village.code, address]
             )
-        )
-    # bulk_create skips django-simple-history: seeded rows have no change history to keep, and
-    # writing 35,000 historical rows would double the run time for nothing.
+            persons += 1
+            if m.phone:
+                phones[id_number_index(m.id_number)] = m.phone
+    job = _import_hukou(buffer.getvalue())
+    if job.rows_rejected or job.error_report:
+        raise RuntimeError(f"demo 户籍 import {job.pk} reported rows: {job.error_report[:300]}")
+    # Phones are not in the 户籍 file (in production a resident gives one when applying); the demo
+    # gives some residents one so that the SMS flows can be tried.
     with transaction.atomic():
-        Household.objects.bulk_create(households)
-        persons = [
-            Person(
-                household=household,
-                name=m.name,
-                # EncryptedTextField.get_prep_value encrypts each value on insert.
-                id_number=m.id_number,
-                id_number_hash=id_number_index(m.id_number),
-                document_type="citizen",
-                sex=m.sex,
-                birth_date=m.birth_date,
-                phone=m.phone,
-                phone_hash=phone_index(m.phone) if m.phone else "",
-                relation=m.relation,
-            )
-            for household, draft in zip(households, drafts, strict=True)
-            for m in draft.members
-        ]
-        Person.objects.bulk_create(persons, batch_size=PERSON_BATCH)
-    result.households_created += len(households)
-    result.persons_created += len(persons)
+        ids = dict(Person.objects.filter(id_number_hash__in=list(phones)).values_list("id_number_hash", "pk"))
+        Person.objects.bulk_update(
+            [Person(pk=ids[h], phone=p, phone_hash=phone_index(p)) for h, p in phones.items()],
+            ["phone", "phone_hash"],
+            batch_size=PERSON_BATCH,
+        )
+    result.households_created += len(drafts)
+    result.persons_created += persons
+
+
+def _import_hukou(text: str) -> ImportJob:
+    with tempfile.TemporaryDirectory(prefix="demo-hukou-") as tmp:
+        path = Path(tmp) / "hukou.csv"
+        path.write_text(text, encoding="utf-8")
+        return pool_import_file(actor=HUKOU_ACTOR, category="hukou", path=path)
 
 
 def build(

@@ -55,7 +55,6 @@ class MemberDraft:
 
 @dataclass
 class HouseholdDraft:
-    is_enrolled: bool
     members: list[MemberDraft] = field(default_factory=list)
 
 
@@ -68,12 +67,10 @@ class PeopleGenerator:
         rng: random.Random,
         today: date,
         claim_id: Callable[[str], bool],
-        enrolled_share: float = 0.2,
     ) -> None:
         self.rng = rng
         self.today = today
         self.claim_id = claim_id
-        self.enrolled_share = enrolled_share
         self._phones: set[str] = set()
 
     # Household shape -------------------------------------------------------------------------
@@ -86,7 +83,7 @@ class PeopleGenerator:
         head_birth = self._birth_for_age(rng.randint(low, high))
         uyghur = rng.random() < 0.005
         family_name = self._surname()
-        draft = HouseholdDraft(is_enrolled=rng.random() < self.enrolled_share)
+        draft = HouseholdDraft()
         head = self._member("head", head_sex, head_birth, family_name, uyghur)
         draft.members.append(head)
         male_line = family_name if head_sex == "M" else self._surname()

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from applications.models import Household, Person
+from applications.models import Person
 from assist_center.identity import age_on
 from assist_center.models import Region
 from eligibility.models import PoolRecord, Standard
@@ -31,6 +31,8 @@ from eligibility.standards import standard_publish
 
 BATCH_HOUSEHOLDS = 2000
 DEFAULT_SEED = 331022
+# The share of households on the civil-affairs list of existing 低保 recipients.
+EXISTING_SHARE = 0.2
 PROFILES = (
     ("qualifies", 34),
     ("not_eligible", 30),
@@ -106,12 +108,6 @@ def _profile(rng: random.Random) -> str:
     return rng.choices(names, weights=weights)[0]
 
 
-def _hukou(rows: _Rows, h: DemoHousehold, m: DemoMember) -> None:
-    rows.add(
-        m, "hukou", 0, 3650, household_number=f"HH{h.household_id:07d}", relation=m.relation, status="正常"
-    )
-
-
 def _wages(rows: _Rows, m: DemoMember, monthly: int, months: int = 12) -> None:
     for n in range(months):
         rows.add(m, "wage", n, 20 + 30 * n, amount=f"{monthly}.00", employer="台州某制造有限公司")
@@ -153,9 +149,7 @@ def _poor_member(rows: _Rows, m: DemoMember, age: int, rng: random.Random) -> No
 def household_rows(rows: _Rows, h: DemoHousehold, profile: str, rng: random.Random) -> None:
     today = rows.today
     head = h.members[0]
-    for m in h.members:
-        if not (profile == "missing" and m is h.members[-1] and len(h.members) > 1 and rng.random() < 0.5):
-            _hukou(rows, h, m)
+    # The 户籍 records are already in the pool: the county stage registered the households with them.
     rows.add(head, "electricity", 0, 30, monthly_kwh=str(rng.randint(40, 260)), account_holder=True)
     if h.enrolled:
         rows.add(head, "existing_recipient", 0, 600, item="dibao", monthly_amount="1150", status="在册")
@@ -242,8 +236,19 @@ def _adults(h: DemoHousehold, today: dt.date) -> int:
     return sum(1 for m in h.members if 18 <= age_on(m.birth_date, today) < 60)
 
 
-def demo_households(batch: int = BATCH_HOUSEHOLDS) -> Iterator[list[DemoHousehold]]:
-    enrolled = dict(Household.objects.values_list("pk", "is_enrolled"))
+def on_existing_list(household_id: int, *, seed: int = DEFAULT_SEED) -> bool:
+    """Whether the civil-affairs list of existing recipients names the household (drawn from its id).
+
+    Not the household's is_enrolled: only the rolls (the `rolls` stage, through the enrolment
+    service) set that, from this list and from granted outcomes.
+    """
+    draw = random.Random(seed * 7919 + household_id)  # noqa: S311 - synthetic data
+    return draw.random() < EXISTING_SHARE
+
+
+def demo_households(
+    batch: int = BATCH_HOUSEHOLDS, *, seed: int = DEFAULT_SEED
+) -> Iterator[list[DemoHousehold]]:
     current: DemoHousehold | None = None
     out: list[DemoHousehold] = []
     rows = (
@@ -258,7 +263,7 @@ def demo_households(batch: int = BATCH_HOUSEHOLDS) -> Iterator[list[DemoHousehol
                 if len(out) >= batch:
                     yield out
                     out = []
-            current = DemoHousehold(household_id, bool(enrolled.get(household_id)))
+            current = DemoHousehold(household_id, on_existing_list(household_id, seed=seed))
         current.members.append(DemoMember(pk, person_hash, birth, relation, sex))
     if current is not None:
         out.append(current)
@@ -281,7 +286,7 @@ def seed_pool_records(
     result: SeedPoolResult, *, seed: int = DEFAULT_SEED, progress: Callable[[int], None] | None = None
 ) -> None:
     today = timezone.localdate()
-    for batch in demo_households():
+    for batch in demo_households(seed=seed):
         rows = _Rows(today)
         for h in batch:
             rng = random.Random(seed * 1_000_003 + h.household_id)  # noqa: S311 - synthetic data

@@ -110,7 +110,8 @@ def pool(options: Options, console: Console) -> None:
     started = time.monotonic()
     result = SeedPoolResult()
     seed_standards(result)
-    if options.if_empty and PoolRecord.objects.exists():
+    # The county stage's 户籍 records do not count: they are how the county's households came in.
+    if options.if_empty and PoolRecord.objects.exclude(category="hukou").exists():
         console.stdout(_("Demo pool records not loaded: the pool already has records."))
     else:
         with console.progress(Household.objects.count()) as progress:

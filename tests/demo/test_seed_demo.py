@@ -16,13 +16,14 @@ from django.db.models import Count
 from django.test import override_settings
 from stdnum.cn import uscc
 
-from applications.models import Household, Person
+from applications.models import Household, Person, RegistryEvent
 from assist_center.identity import parse_id_number
 from assist_center.models import Department, Region, Role, StaffProfile
 from assist_center.phones import normalise_mobile
 from assist_center.pii import id_number_index, phone_index
 from charity.models import Organisation
 from demo.password import FILE_NAME
+from eligibility.models import ImportJob, PoolRecord
 
 REPO = Path(__file__).resolve().parent.parent
 HOUSEHOLDS = 50
@@ -177,6 +178,30 @@ def test_households_have_members_with_valid_ids_and_phones(seeded: Path) -> None
                 assert m.phone_hash == ""
     hashes = list(Person.objects.values_list("id_number_hash", flat=True))
     assert len(hashes) == len(set(hashes))
+
+
+def test_the_county_is_registered_through_the_hukou_import_not_written_directly(seeded: Path) -> None:
+    jobs = ImportJob.objects.filter(category="hukou", status=ImportJob.Status.DONE)
+    assert jobs.exists() and not jobs.exclude(rows_rejected=0).exists()
+    persons = Person.objects.count()
+    # Each person: a 户籍 record in the pool under their blind index and one "registered" change
+    # naming that record and its import; the household is the record's 户号.
+    hukou = PoolRecord.objects.filter(category="hukou")
+    assert hukou.count() == persons
+    assert set(hukou.values_list("person_hash", flat=True)) == set(
+        Person.objects.values_list("id_number_hash", flat=True)
+    )
+    events = RegistryEvent.objects.filter(kind="registered", source_category="hukou")
+    assert events.count() == persons
+    assert set(events.values_list("import_job_id", flat=True)) == set(jobs.values_list("pk", flat=True))
+    assert set(events.values_list("source_record_id", flat=True)) == set(
+        hukou.values_list("source_record_id", flat=True)
+    )
+    assert not Person.objects.exclude(source=Person.Source.REGISTRY).exists()
+    numbers = list(Household.objects.values_list("household_number", flat=True))
+    assert all(n.startswith("DEMO") for n in numbers) and len(set(numbers)) == HOUSEHOLDS
+    # Nobody is on the rolls yet: only the rolls stage enrols, through the enrolment service.
+    assert not Household.objects.filter(is_enrolled=True).exists()
 
 
 def test_personal_data_is_encrypted_in_the_database(seeded: Path) -> None:
