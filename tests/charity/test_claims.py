@@ -219,3 +219,37 @@ def test_a_suspended_organisation_keeps_its_portal_but_cannot_claim(
     assert r.status_code == 403 and "交付照片不实" in r.content.decode()
     vetted(org)
     assert login(member).post(f"/charity/needs/{other.public_id}/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_consent_takes_a_claimed_need_off_the_board_and_tells_the_claimant(
+    personas: Any, county_map: Any, login: Any
+) -> None:
+    from charity.services.claims import claim_confirm, claim_report_completion, claim_resident_answer
+    from charity.services.needs import need_withdraw_consent
+
+    _org, member = org_with_member()
+    need = visible_need(personas.coordinator, county_map.village_a1, phone="13800138077")
+    claim = need_claim(actor=member, public_id=need.public_id)
+    public = Client()
+    assert public.get(f"/charity/needs/{need.public_id}/").status_code == 200
+
+    need_withdraw_consent(actor=personas.assistant_a, need_id=need.pk, reason="家属不愿公开")
+    assert public.get(f"/charity/needs/{need.public_id}/").status_code == 404
+    assert need.public_id not in public.get("/charity/").content.decode()
+    assert need.public_id not in public.get("/api/v1/public/charity/needs/").content.decode()
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.ACTIVE and claim.consent_withdrawn_notice
+    portal = login(member)
+    assert "家庭已撤回公开同意" in portal.get("/charity/portal/").content.decode()
+    page = portal.get(f"/charity/portal/claims/{claim.pk}/").content.decode()
+    assert "已撤回公开同意" in page and "查看交付所需信息" not in page
+    assert "13800138077" not in portal.get(f"/charity/portal/claims/{claim.pk}/delivery/").content.decode()
+
+    # The claim is still the organisation's to finish, and the help is still recorded.
+    claim_report_completion(actor=member, claim_id=claim.pk, text="已送达", in_kind="轮椅")
+    claim_resident_answer(actor=None, token=claim.resident_token, answer="received")
+    claim_confirm(actor=personas.assistant_a, claim_id=claim.pk)
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.CONFIRMED
+    assert Need.objects.get(pk=need.pk).status == Need.Status.WITHDRAWN
+    assert public.get(f"/charity/needs/{need.public_id}/").status_code == 404

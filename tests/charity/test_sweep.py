@@ -74,6 +74,14 @@ def test_an_uncontacted_claim_is_released_after_its_contact_deadline_to_the_top_
     assert AuditEvent.objects.filter(action="claim.release", subject_id=str(claim.pk)).count() == 1
     # The centre sees how many claims each organisation let lapse.
     assert release_counts() == {org.pk: 1}
+    with at(4, hour=1):
+        changelist = Client()
+        changelist.force_login(personas.coordinator)
+        html = changelist.get("/admin/charity/organisation/").content.decode()
+    row = html[html.index(org.name) :]
+    row = row[: row.index("</tr>")]
+    assert '<td class="field-released_claims">1</td>' in row
+    assert '<td class="field-open_claims">0</td>' in row
     # Claimed again, the need loses its 优先 mark.
     _other, other_member = _org("13900139002")
     with at(4, hour=9):
