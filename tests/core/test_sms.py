@@ -380,7 +380,8 @@ def test_sms_changelist_query_count_does_not_grow_with_rows(
     client = login(personas.coordinator)
     queue_otp("k0")
     client.get("/admin/assist_center/smsmessage/")  # warm the session and caches
-    with django_assert_max_num_queries(12) as one:
+    # 12, and one for the coordinator's calendar banner (is next year's calendar entered?).
+    with django_assert_max_num_queries(13) as one:
         client.get("/admin/assist_center/smsmessage/")
     for i in range(1, 15):
         queue_otp(f"k{i}")
