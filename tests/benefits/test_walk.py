@@ -1,6 +1,6 @@
 """One household end to end on the real services, every step audited and scoped.
 
-Submission → signatures → verification → decision (the factory's traits run the real services) →
+Phone submission with an SMS code → on-screen signatures through the family page → verification → decision (the factory's traits run the real services) →
 referral granted → enrolled → the month's ledger entries → a vehicle record imported → monitoring
 warns and proposes an exit → the assistant starts the exit → the township is reminded → the grace
 end passes → the enrolment ends. Another township's assistant sees none of it.
@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 import time_machine
 from django.http import Http404
+from django.test import Client
+from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from applications.models import Application, Person
-from assist_center.models import AuditEvent
+from assist_center.models import AuditEvent, OutboxMessage
 from benefits.models import BenefitEntry, Enrolment, EnrolmentEvent, RollTask
 from benefits.selectors import (
     benefit_list_visible_to,
@@ -36,10 +39,23 @@ from referrals.models import Case
 from referrals.services.actions import OutcomeInput, referral_accept, referral_complete
 from tests.eligibility.db import publish_demo_standards
 from tests.eligibility.test_monitoring import car, import_rows
-from tests.factories import ApplicationFactory
+from tests.applications.test_family import sign_through_the_page
+from tests.applications.test_intake_input import valid_body
+from tests.applications.test_submit_api import submit
+from tests.factories import MemberSpec, decide
 from tests.referrals.test_colours import at
 
 S = Enrolment.State
+
+
+def run_worker(task_name: str) -> None:
+    """What the worker does with the outbox's rows of one task (the test's transaction never commits,
+    so no real worker could see them): the real task, run in this process."""
+    rows = OutboxMessage.objects.filter(task_name=task_name, status=OutboxMessage.Status.PENDING)
+    assert rows.exists(), f"nothing enqueued for {task_name}"
+    for row in rows:
+        task = import_string(task_name)  # the module registers it with the project's Celery app
+        task.apply(kwargs=row.kwargs).get()
 
 
 def audited(action: str, **filters: Any) -> AuditEvent:
@@ -50,21 +66,29 @@ def audited(action: str, **filters: Any) -> AuditEvent:
 
 @pytest.mark.django_db
 def test_one_household_from_its_application_to_the_end_of_its_gradual_exit(
-    county_map: Any, personas: Any
+    county_map: Any, personas: Any, login: Any
 ) -> None:
     assistant, other_township = personas.assistant_a, personas.assistant_b
 
-    # 1. Submission, signatures, verification and the decision (Mon 1 June 2026).
+    # 1. A resident applies on the phone with an SMS code, the family signs on its own phones, the
+    #    worker's verification runs and the assistant decides (Mon 1 June 2026).
     with time_machine.travel(at(dt.date(2026, 6, 1), 9), tick=False):
         publish_demo_standards(county_map.county)
-        app: Application = ApplicationFactory.create(
-            decided=True,
-            village=county_map.village_a1,
-            needs=["dibao"],
-            approve=["dibao"],
-            assistant=assistant,
-            decided_by=assistant,
-        )
+        body = valid_body(county_map, needs=["dibao"])
+        response = submit(Client(), body)
+        assert response.status_code == 201, response.content
+        app = Application.objects.get(receipt_code=response.json()["receipt_code"])
+        assert app.channel == "self"
+        signers = [body["applicant"], *body["members"], *body["supporters"]]
+        for n, person in enumerate(signers):
+            phone = person.get("phone") or f"1370013700{n}"
+            signer = MemberSpec(name=person["name"], id_number=person["id_number"], phone=phone)
+            sign_through_the_page(app, signer, {signer.name: person["id_number"]}, phone=phone)
+        run_worker("eligibility.tasks.application_verify")
+        app.refresh_from_db()
+        assert app.status == Application.Status.UNDER_REVIEW, app.status  # the worker verified it
+        decide(app, approve=["dibao"], actor=assistant, reason="")
+        app.refresh_from_db()
     assert app.status == Application.Status.DECIDED and app.household_id is not None
     household = app.household
     assert household is not None and household.township == county_map.town_a
@@ -217,6 +241,18 @@ def test_one_household_from_its_application_to_the_end_of_its_gradual_exit(
     ):
         with pytest.raises(Http404):
             write()
+    # The same over HTTP: the household page and the admin's rows are 404 for the other township.
+    entry = entries[0]
+    pages = (
+        reverse("staff-household", args=[household.pk]),
+        reverse("admin:benefits_enrolment_change", args=[enrolment.pk]),
+        reverse("admin:benefits_benefitentry_change", args=[entry.pk]),
+        reverse("admin:benefits_rolltask_change", args=[task.pk]),
+    )
+    mine, theirs = login(assistant), login(other_township)
+    for page in pages:
+        assert mine.get(page).status_code == 200, page
+        assert theirs.get(page).status_code == 404, page
     missing = Enrolment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with pytest.raises(Http404):
         enrolment_get(user=assistant, enrolment_id=missing + 1000)
