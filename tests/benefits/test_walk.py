@@ -1,6 +1,7 @@
 """One household end to end on the real services, every step audited and scoped.
 
-Phone submission with an SMS code → on-screen signatures through the family page → verification → decision (the factory's traits run the real services) →
+Phone submission with an SMS code → on-screen signatures through the family page → the worker's
+verification → decision (the services the factory's traits use) →
 referral granted → enrolled → the month's ledger entries → a vehicle record imported → monitoring
 warns and proposes an exit → the assistant starts the exit → the township is reminded → the grace
 end passes → the enrolment ends. Another township's assistant sees none of it.
@@ -37,11 +38,11 @@ from eligibility.models import MonitoringWarning
 from eligibility.services.monitoring import monitoring_after_import, warning_resolve
 from referrals.models import Case
 from referrals.services.actions import OutcomeInput, referral_accept, referral_complete
-from tests.eligibility.db import publish_demo_standards
-from tests.eligibility.test_monitoring import car, import_rows
 from tests.applications.test_family import sign_through_the_page
 from tests.applications.test_intake_input import valid_body
 from tests.applications.test_submit_api import submit
+from tests.eligibility.db import publish_demo_standards
+from tests.eligibility.test_monitoring import car, import_rows
 from tests.factories import MemberSpec, decide
 from tests.referrals.test_colours import at
 
