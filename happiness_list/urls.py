@@ -1,10 +1,12 @@
 """The household's happiness list (幸福清单): the resident's pages."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from happiness_list.views import evaluation, ratings_resident, ratings_staff
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The cadre's worklist of omission and duplicate flags (happiness_list.urls_staff).
+    path("", include("happiness_list.urls_staff")),
     # The resident's rating, from the list's rating panel (the household's verified session only).
     path("happiness/<str:token>/rate/", ratings_resident.rate, name="happiness-rate"),
     # Ratings and evaluation (staff)

@@ -63,6 +63,9 @@ _ASSIST_CODE_DOWNLOADS = (
 _EVALUATION = "tests/happiness_list/test_evaluation.py"
 _EVALUATION_404 = f"{_EVALUATION}::test_another_units_evaluation_is_404_and_roles_without_one_get_403"
 _RATING_CENTRE = f"{_EVALUATION}::test_the_centre_handles_a_low_rating_task_and_reviews_a_dispute_over_http"
+_FLAGS_404 = (
+    "tests/happiness_list/test_flags.py::test_the_worklist_is_the_townships_another_townships_flag_is_404"
+)
 _CHARITY_SCOPE = "tests/charity/test_scoping.py"
 _CHARITY_PROJECT_404 = "test_another_organisations_project_is_404_in_the_portal_even_when_public"
 _CHARITY_PORTAL_404 = (
@@ -231,6 +234,10 @@ SCOPE_TESTS: dict[str, str] = {
     "rating-dispute-review": _RATING_CENTRE,
     "evaluation-home": _EVALUATION_404,
     "evaluation-detail": _EVALUATION_404,
+    # The cadre's worklist of omission and duplicate flags (issue 12)
+    "happiness-flags": _FLAGS_404,
+    "happiness-flag": _FLAGS_404,
+    "happiness-household-flags": _FLAGS_404,
     # The rolls, the ledger and roll tasks (issue 10)
     "admin:benefits.Enrolment": _BENEFITS_ADMIN,
     "admin:benefits.EnrolmentEvent": _BENEFITS_ADMIN,
@@ -239,6 +246,10 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:benefits.TownshipContact": _BENEFITS_ADMIN,
     "admin:benefits_enrolment_state": _BENEFITS_ADMIN,
     "admin:benefits_rolltask_resolve": _BENEFITS_ADMIN,
+    # Departments' systems push pool records with their own keys (issue 13)
+    "api-pool-records-push": "tests/eligibility/test_push_api.py::test_a_key_pushes_only_its_own_categories",
+    "api-pool-job": "tests/eligibility/test_push_api.py::test_another_departments_job_is_404_like_a_missing_one",
+    "admin:eligibility.PushKey": "tests/eligibility/test_push_api.py::test_the_key_admin_is_the_coordinators_alone",
 }
 
 # Views anyone may reach, each with the reason it is safe.

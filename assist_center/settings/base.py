@@ -352,7 +352,24 @@ CELERY_BEAT_SCHEDULE = {
     # 公益谷 (issue 11): claims past their contact or delivery deadline go back to the board, and
     # reminders go out at half-time and the day before. Conditional updates: two beats act once.
     "charity-claim-sweep": {"task": "charity.tasks.claim_sweep", "schedule": 900.0},
+    # 幸福清单 (issue 12): the nightly omission and duplicate check (once a day by its run row, under
+    # an advisory lock; reads only the households whose ledger or rolls changed), and the monthly
+    # receipt-check sample (asked daily, drawn once a month by its run row).
+    "happiness-flag-check": {
+        "task": "happiness_list.tasks.flag_check_nightly",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "happiness-receipt-sample": {
+        "task": "happiness_list.tasks.receipt_sample_month",
+        "schedule": crontab(hour=9, minute=30),
+    },
 }
+
+# 幸福清单 (issue 12): the share of last month's paid entries whose households get a receipt-check
+# SMS each month (0.02: one in fifty; 0 turns the checks off).
+HAPPINESS_RECEIPT_SAMPLE_SHARE = env.float("HAPPINESS_RECEIPT_SAMPLE_SHARE", default=0.02)
+if not 0 <= HAPPINESS_RECEIPT_SAMPLE_SHARE <= 1:
+    raise ImproperlyConfigured("HAPPINESS_RECEIPT_SAMPLE_SHARE must be a share between 0 and 1 (0.02).")
 
 # 公益谷 (issue 11): how many open claims one organisation may hold at once.
 CHARITY_MAX_OPEN_CLAIMS = env.int("CHARITY_MAX_OPEN_CLAIMS", default=10)

@@ -26,7 +26,7 @@ from assist_center.sms.services import sms_queue
 from benefits.models import BenefitEntry
 from eligibility.rules import ITEM_LABELS
 
-from ..models import EntryProblem, ReceiptCheck, ReceiptSampleRun
+from ..models import EntryProblem, ListFlag, ReceiptCheck, ReceiptSampleRun
 from .list_problems import entry_problem_report
 
 __all__ = ["DEFAULT_SHARE", "receipt_answer", "receipt_check_get", "receipt_sample_month", "receipt_url"]
@@ -168,8 +168,34 @@ def receipt_answer(*, check_id: int, answer: Any, household_id: int | None = Non
                 note="",
                 source=EntryProblem.Source.RECEIPT_CHECK,
             )
+            _flag_receipt_no(check)
     check.refresh_from_db()
     return check
+
+
+def _flag_receipt_no(check: ReceiptCheck) -> None:
+    """The township's worklist gets a flag beside the task: a paid amount the household never saw."""
+    from .flags import entry_evidence, flag_raise
+
+    entry = BenefitEntry.objects.filter(pk=check.entry_id).first()
+    item = entry.item if entry is not None else ""
+    amount = f"{entry.amount:.2f} 元" if entry is not None and entry.amount is not None else ""
+    flag_raise(
+        household_id=check.household_id,
+        kind=ListFlag.Kind.RECEIPT,
+        reason=ListFlag.Reason.RECEIPT_NO,
+        item=item,
+        period=entry.period if entry is not None else check.sample_month,
+        key=f"receipt:{check.pk}",
+        evidence=[
+            {
+                "type": "receipt_check",
+                "id": check.pk,
+                "label": f"{check.sample_month:%Y-%m} {ITEM_LABELS.get(item, item)} {amount} 没收到".strip(),
+            },
+            *([entry_evidence(entry)] if entry is not None else []),
+        ],
+    )
 
 
 def pending_checks_of(household_id: int) -> list[ReceiptCheck]:
