@@ -49,6 +49,16 @@ class WorkbenchFilterForm(forms.Form):
     )
 
 
+class _CentreActionForm(forms.Form):
+    """Several of the centre's forms share a page and field names: each gets its own element ids."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class RequestInfoForm(forms.Form):
     question = _text(_("Question to the centre"))
 
@@ -69,7 +79,8 @@ class ReturnForm(forms.Form):
         return data
 
 
-class ReassignForm(forms.Form):
+class ReassignForm(_CentreActionForm):
+    id_prefix = "reassign"
     department = forms.ModelChoiceField(
         label=_("New department"),
         queryset=Department.objects.filter(takes_referrals=True).order_by("code"),
@@ -85,12 +96,14 @@ class ReassignForm(forms.Form):
             field.queryset = field.queryset.exclude(pk=exclude_department_id)
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(_CentreActionForm):
+    id_prefix = "extend"
     days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=30)
     reason = _text(_("Reason (kept in the history)"))
 
 
-class CancelForm(forms.Form):
+class CancelForm(_CentreActionForm):
+    id_prefix = "cancel"
     reason = _text(_("Reason (kept in the history)"))
 
 

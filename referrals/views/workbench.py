@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -17,13 +18,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from applications.models import AccessPurpose, NeedItem
 from applications.services.access import household_access_record
@@ -298,6 +299,49 @@ BRIEF_LABELS = {
 }
 
 
+# The action forms in the order the page shows them, with the id of each one's section.
+FORM_ORDER = (
+    ("outcomes", "rw-complete"),
+    ("request_info", "rw-request-info"),
+    ("answer_info", "rw-answer-info"),
+    ("return_form", "rw-return"),
+    ("reassign", "rw-reassign"),
+    ("extend", "rw-extend"),
+    ("cancel", "rw-cancel"),
+)
+
+
+def _form_errors(form: Any, anchor: str, row_labels: list[str] | None = None) -> list[tuple[str, str]]:
+    """(anchor, message) of a bound form's errors in its fields' order; a formset row by row."""
+    if form is None or not form.is_bound:
+        return []
+    out: list[tuple[str, str]] = []
+    rows = getattr(form, "forms", None)
+    if rows is not None:  # a formset: its own errors, then each row's, named by its item
+        out += [(anchor, str(m)) for m in form.non_form_errors()]
+        labels = row_labels or []
+        for n, row in enumerate(rows):
+            item = labels[n] if n < len(labels) else ""
+            out += [(a, f"{item} · {m}" if item else m) for a, m in _form_errors(row, anchor)]
+        return out
+    out += [(anchor, str(m)) for m in form.non_field_errors()]
+    for name, field in form.fields.items():
+        label = str(field.label or name)
+        for message in form.errors.get(name, []):
+            out.append((form[name].id_for_label or anchor, f"{label}：{message}"))
+    return out
+
+
+def error_summary(bound: ActionForms, error: str, items: list[str] | None = None) -> list[tuple[str, str]]:
+    """What went wrong, for the summary at the top of the page: the service's message, then fields."""
+    rows: list[tuple[str, str]] = []
+    for slot, anchor in FORM_ORDER:
+        rows += _form_errors(getattr(bound, slot), anchor, items if slot == "outcomes" else None)
+    if error and all(message != error for _a, message in rows):
+        rows.insert(0, ("", error))
+    return rows
+
+
 def render_referral(
     request: HttpRequest,
     referral: Referral,
@@ -334,6 +378,7 @@ def render_referral(
         "may_any": bool(allowed),
         "conflict": conflict,
         "error": error,
+        "error_summary": [] if conflict else error_summary(f, error, item_labels(referral.items)),
         "request_info_form": f.request_info or RequestInfoForm(),
         "answer_info_form": f.answer_info or AnswerInfoForm(),
         "return_form": f.return_form or ReturnForm(),
@@ -375,6 +420,24 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
 # --- actions: one POST URL, one form, one service each ------------------------------------------
 
 
+def action_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """POST runs the action; a GET (a reload or a typed URL after a form) goes back to the page.
+
+    Issue 16: a reload after a refused form used to answer a blank 405. The referral page itself
+    checks the scope, so the redirect shows nothing the user may not see.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, referral_id: int) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            return HttpResponseRedirect(reverse("workbench-referral", args=[referral_id]))
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(request, referral_id)
+
+    return wrapped
+
+
 def _run(
     request: HttpRequest,
     referral_id: int,
@@ -408,7 +471,7 @@ def _run(
     return HttpResponseRedirect(reverse("workbench-referral", args=[target]))
 
 
-@require_POST
+@action_post
 @staff_view(is_department_staff)
 def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
     return _run(
@@ -421,7 +484,7 @@ def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_department_staff)
 def referral_request_info(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = RequestInfoForm(request.POST)
@@ -437,7 +500,7 @@ def referral_request_info(request: HttpRequest, referral_id: int) -> HttpRespons
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_centre)
 def referral_answer_info(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = AnswerInfoForm(request.POST)
@@ -453,7 +516,7 @@ def referral_answer_info(request: HttpRequest, referral_id: int) -> HttpResponse
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_department_staff)
 def referral_return(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = ReturnForm(request.POST)
@@ -472,7 +535,7 @@ def referral_return(request: HttpRequest, referral_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_department_staff)
 def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
     # The items come from the referral in scope, never from the POST.
@@ -493,7 +556,7 @@ def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_centre)
 def referral_reassign(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = referral_get(user=request.user, referral_id=referral_id)
@@ -513,7 +576,7 @@ def referral_reassign(request: HttpRequest, referral_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_centre)
 def referral_extend(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = ExtendForm(request.POST)
@@ -532,7 +595,7 @@ def referral_extend(request: HttpRequest, referral_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@action_post
 @staff_view(is_county_wide)
 def referral_cancel(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = CancelForm(request.POST)

@@ -334,7 +334,8 @@ def test_action_urls_take_only_post_with_a_csrf_token(
     client = Client(enforce_csrf_checks=True)
     client.force_login(personas.dept_civil)
     url = reverse("workbench-referral-accept", args=[civil.pk])
-    assert client.get(url).status_code == 405
+    # A GET (a reload after a refused form) goes back to the referral page (issue 16).
+    assert client.get(url)["Location"] == reverse("workbench-referral", args=[civil.pk])
     assert client.post(url).status_code == 403
     civil.refresh_from_db()
     assert civil.status == Referral.Status.PENDING
