@@ -1,3 +1,3 @@
 """Admin of the data pool, standards, verification reports and decisions."""
 
-from . import imports, monitoring, reports, standards  # noqa: F401
+from . import imports, monitoring, push, reports, standards  # noqa: F401

@@ -1,5 +1,6 @@
 from .monitoring import DiscoveryLead, MonitoringWarning
 from .pool import ImportJob, PoolRecord
+from .push import PushKey, PushRequest
 from .reports import ItemDecision, VerificationReport
 from .standards import Standard
 
@@ -9,6 +10,8 @@ __all__ = [
     "ItemDecision",
     "MonitoringWarning",
     "PoolRecord",
+    "PushKey",
+    "PushRequest",
     "Standard",
     "VerificationReport",
 ]
