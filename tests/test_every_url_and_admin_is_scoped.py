@@ -66,6 +66,8 @@ _RATING_CENTRE = f"{_EVALUATION}::test_the_centre_handles_a_low_rating_task_and_
 _FLAGS_404 = (
     "tests/happiness_list/test_flags.py::test_the_worklist_is_the_townships_another_townships_flag_is_404"
 )
+_CARDS = "tests/happiness_list/test_cards_receipts.py"
+_CARD_BATCH = f"{_CARDS}::test_a_villages_batch_prints_every_household_and_another_village_is_404"
 _CHARITY_SCOPE = "tests/charity/test_scoping.py"
 _CHARITY_PROJECT_404 = "test_another_organisations_project_is_404_in_the_portal_even_when_public"
 _CHARITY_PORTAL_404 = (
@@ -238,6 +240,11 @@ SCOPE_TESTS: dict[str, str] = {
     "happiness-flags": _FLAGS_404,
     "happiness-flag": _FLAGS_404,
     "happiness-household-flags": _FLAGS_404,
+    # 幸福签 cards and the township window's assisted opening (issue 12)
+    "happiness-card": f"{_CARDS}::test_printing_a_households_card_rotates_its_token_and_is_scoped",
+    "happiness-village-cards": _CARD_BATCH,
+    "happiness-card-batches": _CARD_BATCH,
+    "happiness-assisted-open": f"{_CARDS}::test_assisted_opening_at_the_window_is_logged_and_scoped",
     # The rolls, the ledger and roll tasks (issue 10)
     "admin:benefits.Enrolment": _BENEFITS_ADMIN,
     "admin:benefits.EnrolmentEvent": _BENEFITS_ADMIN,

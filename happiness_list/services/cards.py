@@ -131,15 +131,22 @@ class _Card:
     version: int
 
 
-def _head_name(household_id: int) -> str:
-    head = (
-        Person.objects.filter(household_id=household_id, registry_status=Person.RegistryStatus.REGISTERED)
-        .order_by("id")
-        .only("name", "relation")
-    )
-    people = list(head)
-    chosen = next((p for p in people if p.relation == Person.Relation.HEAD), people[0] if people else None)
-    return mask_name(chosen.name) if chosen is not None else ""
+def _head_names(household_ids: Sequence[int]) -> dict[int, str]:
+    """Each household's head (else its first registered member), masked: one query for a batch."""
+    people: dict[int, list[Person]] = {}
+    for p in (
+        Person.objects.filter(
+            household_id__in=household_ids, registry_status=Person.RegistryStatus.REGISTERED
+        )
+        .order_by("household_id", "id")
+        .only("household_id", "name", "relation")
+    ):
+        people.setdefault(p.household_id, []).append(p)
+    names = {}
+    for household_id, members in people.items():
+        chosen = next((p for p in members if p.relation == Person.Relation.HEAD), members[0])
+        names[household_id] = mask_name(chosen.name)
+    return names
 
 
 def cards_pdf(cards: Sequence[HappinessCard]) -> bytes:
@@ -151,6 +158,7 @@ def cards_pdf(cards: Sequence[HappinessCard]) -> bytes:
             "village", "township"
         )
     }
+    heads = _head_names([c.household_id for c in cards])
     for card in cards:
         h = households[card.household_id]
         url = card_url(card.token)
@@ -158,7 +166,7 @@ def cards_pdf(cards: Sequence[HappinessCard]) -> bytes:
             _Card(
                 url=url,
                 qr_uri=qr_svg_data_uri(url),
-                head=_head_name(h.pk),
+                head=heads.get(h.pk, ""),
                 township=h.township.name,
                 village=h.village.name,
                 version=card.version,
