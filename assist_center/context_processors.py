@@ -13,6 +13,7 @@ STAFF_LINKS = (
     (_("Referral workbench"), "workbench", REFERRAL_ROLES),
     (_("Centre queue"), "centre-queue", CENTRE_ROLES),
     (_("Statistics"), "centre-stats", CENTRE_ROLES),
+    (_("Dashboard"), "dashboard", REFERRAL_ROLES),
 )
 
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("charity.urls")),
     path("", include("happiness_list.urls")),
+    path("", include("dashboards.urls")),
 ]
 
 handler403 = "assist_center.error_views.permission_denied"

@@ -176,6 +176,12 @@ SCOPE_TESTS: dict[str, str] = {
     "workbench-referral-cancel": f"{_WB}::test_read_only_centre_roles_get_403_on_department_actions",
     "centre-queue": f"{_CENTRE}::test_a_township_assistant_sees_only_their_townships_part_of_the_queue",
     "centre-stats": f"{_CENTRE}::test_statistics_per_case_against_the_two_day_figure",
+    # Issue 13: the dashboards (a township sees its own, departments their referrals, no one else).
+    "dashboard": "tests/dashboards/test_dashboards.py::test_who_may_open_which_dashboard",
+    "dashboard-page": "tests/dashboards/test_dashboards.py::test_another_townships_figures_never_appear",
+    "dashboard-export": (
+        "tests/dashboards/test_dashboards.py::test_each_figure_downloads_as_excel_with_formula_cells_escaped"
+    ),
     "staff-household": (
         "tests/referrals/test_household_page.py::"
         "test_another_township_and_departments_get_404_as_for_a_missing_household"

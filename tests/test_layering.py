@@ -21,6 +21,7 @@ LAYERS = (
     "referrals",
     "charity",
     "happiness_list",
+    "dashboards",
     "demo",
 )
 

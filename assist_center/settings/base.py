@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "referrals",
     "charity",
     "happiness_list",
+    # Reads every app's records for the figures (issue 13); below the demo alone.
+    "dashboards",
     # Above every app: the demo county's builders and `seed_demo` (development data only).
     "demo",
 ]
