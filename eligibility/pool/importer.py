@@ -38,7 +38,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -57,6 +57,7 @@ MAX_TEXT = 1000
 # The stored error report keeps this many lines; rows_rejected still counts every bad row.
 MAX_REPORTED_ERRORS = 100_000
 ROWS_PER_CHUNK = 4096
+MAX_CACHED_INDEXES = 200_000
 PROGRESS_ROWS = 50_000
 PROGRESS_SECONDS = 0.5
 
@@ -357,8 +358,10 @@ class Layout:
     id_at: int
     record_at: int
     date_at: int
-    # (position in the row or -1 when the column is absent, '"name": ', converter), sorted by name
-    fields: tuple[tuple[int, str, Callable[[str], str]], ...]
+    # (position in the row, '"name": ', converter), sorted by name; a column the file does not have
+    # (an optional field: a required one missing is a header error) is (-1, '"name": null', None),
+    # its constant part of every row's JSON.
+    fields: tuple[tuple[int, str, Callable[[str], str] | None], ...]
 
 
 def make_layout(category: Category, header: list[str]) -> Layout:
@@ -394,7 +397,9 @@ def make_layout(category: Category, header: list[str]) -> Layout:
         raise HeaderError(_("Missing columns: %(columns)s") % {"columns": ", ".join(absent)})
     index = {name: i for i, name in enumerate(names)}
     fields = tuple(
-        (index.get(spec.name, -1), encode_basestring(spec.name) + ": ", _converter(spec))
+        (index[spec.name], encode_basestring(spec.name) + ": ", _converter(spec))
+        if spec.name in index
+        else (-1, encode_basestring(spec.name) + ": null", None)
         for spec in sorted(category.fields, key=lambda s: s.name)
     )
     return Layout(len(names), index["id_number"], index["record_id"], index["effective_date"], fields)
@@ -417,6 +422,13 @@ def _hmac_states(key: bytes) -> tuple[Any, Any]:
 
 
 # --- streaming -----------------------------------------------------------------------------------
+
+
+class RowWriter(Protocol):
+    def __call__(
+        self, out: list[str], rid: str, person: str, eff: str, parts: list[str], content: str, line: int
+    ) -> None:
+        """`rid` is COPY-escaped; `parts` are the row's '"name": value' JSON fragments, sorted by name."""
 
 
 class RowStream:
@@ -458,6 +470,15 @@ class RowStream:
         # blind index -> normalised ID number of each good row, when the category's import handler
         # asks for it (pool.handlers.ImportHandler.keeps_id_numbers); None otherwise.
         self.id_numbers: dict[str, str] | None = None
+        # A handler that writes its own rows (payments: the ledger's columns) instead of the staging
+        # or pool text: called with each good row's fields, it appends its COPY line to `out` or
+        # rejects the row itself (see RowWriter).
+        self.writer: RowWriter | None = None
+        # Raw ID number -> its blind index, for a number that passed the fast check as written: a
+        # person repeats in most files (months of payments, members of one household), and the
+        # check and the HMAC are a third of a row's time. Bounded (a hostile file of distinct
+        # numbers costs only the check).
+        self._index_of: dict[str, str] = {}
         self._done = False
         self._last_line = table.rows.line_num  # type: ignore[attr-defined]
         self._next_progress_rows = progress_rows
@@ -523,6 +544,9 @@ class RowStream:
         direct = self._direct
         head, tail = direct if direct is not None else ("", "")
         diverted = self.diverted
+        writer = self.writer
+        index_of = self._index_of
+        keep_ids = self.id_numbers
         per_chunk = self.rows_per_chunk
         out: list[str] = []
         read = 0
@@ -544,7 +568,8 @@ class RowStream:
                     cells = cells + [""] * (width - n)
                 # ID number
                 raw_id = cells[id_at]
-                number = fast_id(raw_id)
+                person = index_of.get(raw_id)
+                number = raw_id if person is not None else fast_id(raw_id)
                 if number is None:
                     try:
                         number = parse_id_number(raw_id, today=self.today).number
@@ -570,22 +595,29 @@ class RowStream:
                 # fields, as canonical JSON
                 parts = []
                 for at, prefix, conv in fields:
+                    if conv is None:
+                        parts.append(prefix)
+                        continue
                     try:
-                        parts.append(prefix + conv(cells[at] if at >= 0 else ""))
+                        parts.append(prefix + conv(cells[at]))
                     except _BadCell as bad:
                         problems = [*(problems or []), str(bad)]
                 if problems:
                     self._reject(line, "；".join(problems))
                     continue
                 data = "{" + ", ".join(parts) + "}"
-                # HMAC-SHA256 from precomputed pad states: pii.id_number_index, without re-keying per row.
-                ih = inner.copy()
-                ih.update(number.encode())  # type: ignore[union-attr]
-                oh = outer.copy()
-                oh.update(ih.digest())
-                person = oh.hexdigest()
-                if self.id_numbers is not None:
-                    self.id_numbers[person] = number  # type: ignore[assignment]
+                if person is None:
+                    # HMAC-SHA256 from precomputed pad states: pii.id_number_index, without re-keying
+                    # per row.
+                    ih = inner.copy()
+                    ih.update(number.encode())  # type: ignore[union-attr]
+                    oh = outer.copy()
+                    oh.update(ih.digest())
+                    person = oh.hexdigest()
+                    if number == raw_id and len(index_of) < MAX_CACHED_INDEXES:
+                        index_of[raw_id] = person
+                if keep_ids is not None:
+                    keep_ids[person] = number  # type: ignore[assignment]
                 content = md5(f"{dept}|{person}|{eff}|{data}".encode()).hexdigest()
                 earlier = seen.get(rid)
                 if earlier is not None:
@@ -597,7 +629,9 @@ class RowStream:
                     data = data.replace("\\", "\\\\")
                 if "\\" in rid:
                     rid = rid.replace("\\", "\\\\")
-                if direct is None:
+                if writer is not None:
+                    writer(out, rid, person, eff, parts, content, line)  # type: ignore[arg-type]
+                elif direct is None:
                     out.append(f"{rid}\t{person}\t{eff}\t{data}\t{content}\t{line}\n")
                 elif earlier is None:
                     out.append(f"{head}{rid}\t{person}\t{eff}\t{data}\t{content}{tail}")

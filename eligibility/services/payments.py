@@ -155,10 +155,6 @@ def write_payments(
 
 
 NULL = "\\N"
-# pool.importer's canonical JSON of a payment row with an amount and a period, no item or in-kind text.
-_FAST_HEAD = '{"amount": '
-_FAST_MIDDLE = ', "in_kind": null, "item": null, "period": '
-_FAST_TAIL = "}"
 
 
 def _copy_text(value: str) -> str:
@@ -170,19 +166,20 @@ def _copy_text(value: str) -> str:
     return value
 
 
-class _LedgerRows:
-    """The stream's staging lines turned into ledger rows, for a first load COPYed straight in.
+class _LedgerWriter:
+    """The stream's good rows as ledger rows (RowStream.writer), for a first load COPYed straight in.
 
     The person of each row is looked up in a dict of the registry's persons (one query), so the
     backend writes the ledger while Python validates the next chunk, as the pool's first load does;
     a row whose person is unknown, or without amount and in-kind description, is rejected by line
-    here. A record id seen again cannot be sent (the unique key would abort the COPY): its row is
-    kept in `diverted` (last one wins) and applied after the COPY as an update.
+    here. The values come from the row's canonical JSON fragments (amount, in_kind, item, period,
+    sorted by name as the layout builds them): no second parse of the row. A record id seen again
+    cannot be sent (the unique key would abort the COPY): its row is kept in `diverted` (last one
+    wins) and applied after the COPY as an update.
     """
 
-    def __init__(self, stream: RowStream, *, persons: dict[str, tuple[int, int]], tail: str, item: str,
-                 prefix: str, head: str) -> None:  # fmt: skip
-        self.stream = stream
+    def __init__(self, *, persons: dict[str, tuple[int, int]], tail: str, item: str, prefix: str,
+                 head: str) -> None:  # fmt: skip
         self.persons = persons
         self.tail = tail
         self.item = item
@@ -194,65 +191,37 @@ class _LedgerRows:
         self._unknown = _("id_number: the person is not in the household registry (import 户籍 first)")
         self._empty = _("amount or in_kind is required")
 
-    def read(self, size: int = -1) -> str:
-        while True:
-            text = self.stream.read(size)
-            if not text:
-                return ""
-            out = self._rows(text)
-            if out:
-                return out
-
-    def _rows(self, text: str) -> str:
-        out: list[str] = []
-        persons, emitted, loads, null = self.persons, self.emitted, json.loads, NULL
-        # split("\n"), not splitlines(): a JSON string may hold U+2028 and other line separators.
-        for row in text.split("\n"):
-            if not row:
-                continue
-            rid, person, eff, data, content, line = row.split("\t")
-            found = persons.get(person)
-            if found is None:
-                self.bad.append((int(line), self._unknown))
-                continue
-            # The common row (an amount, no text fields) in the importer's canonical JSON, read by
-            # slicing: json.loads and the general path cost about as much again as validating it.
-            if data.startswith(_FAST_HEAD) and data.endswith(_FAST_TAIL):
-                amount, sep, period = data[len(_FAST_HEAD) : -len(_FAST_TAIL)].partition(_FAST_MIDDLE)
-                if sep and amount[0] == '"' and period[0] == '"':
-                    owner = found[1]
-                    out_row = (
-                        f"{owner}\t{found[0]}\t{null}\t{self.item}\t{self.head}{amount[1:-1]}\t\t"
-                        f"{period[1:9]}01\t{eff}\tpayment_file\t{self.prefix}{rid}\t{content}{self.tail}"
-                    )
-                    if rid in emitted:
-                        self.diverted[rid] = out_row
-                    else:
-                        emitted.add(rid)
-                        out.append(out_row)
-                    continue
-            # The stream doubled backslashes for COPY; the JSON itself is read unescaped.
-            fields = loads(data.replace("\\\\", "\\") if "\\" in data else data)
-            amount, in_kind = fields.get("amount"), fields.get("in_kind") or ""
-            if amount is None and not in_kind:
-                self.bad.append((int(line), self._empty))
-                continue
-            period = fields.get("period") or eff
-            item = _copy_text(fields["item"]) if fields.get("item") else self.item
-            text_row = (
-                f"{found[1]}\t{found[0]}\t{null}\t{item}\t{self.head}"
-                f"{null if amount is None else amount}\t{_copy_text(in_kind)}\t{period[:8]}01\t{eff}\t"
-                f"payment_file\t{self.prefix}{rid}\t{content}{self.tail}"
-            )
-            if rid in emitted:
-                self.diverted[rid] = text_row
-            else:
-                emitted.add(rid)
-                out.append(text_row)
-        return "".join(out)
-
-    def readline(self, size: int = -1) -> str:  # pragma: no cover - copy_expert uses read()
-        return self.read(size)
+    def __call__(
+        self, out: list[str], rid: str, person: str, eff: str, parts: list[str], content: str, line: int
+    ) -> None:
+        found = self.persons.get(person)
+        if found is None:
+            self.bad.append((line, self._unknown))
+            return
+        # '"amount": "1234.50"', '"in_kind": null', '"item": null', '"period": "2026-03-01"'
+        amount, in_kind, item, period = parts[0][10:], parts[1][11:], parts[2][8:], parts[3][10:]
+        if in_kind == "null" and item == "null":
+            if amount == "null":
+                self.bad.append((line, self._empty))
+                return
+            in_kind_text, item_text = "", self.item
+        else:
+            in_kind_text = "" if in_kind == "null" else _copy_text(json.loads(in_kind))
+            if amount == "null" and not in_kind_text:
+                self.bad.append((line, self._empty))
+                return
+            item_text = self.item if item == "null" else _copy_text(json.loads(item))
+        month = f"{period[1:9]}01" if period != "null" else f"{eff[:8]}01"
+        row = (
+            f"{found[1]}\t{found[0]}\t{NULL}\t{item_text}\t{self.head}"
+            f"{NULL if amount == 'null' else amount[1:-1]}\t{in_kind_text}\t{month}\t{eff}\t"
+            f"payment_file\t{self.prefix}{rid}\t{content}{self.tail}"
+        )
+        if rid in self.emitted:
+            self.diverted[rid] = row
+        else:
+            self.emitted.add(rid)
+            out.append(row)
 
 
 _DIRECT_COLUMNS = (
@@ -271,18 +240,22 @@ def _load_directly(
     department: str,
     copy_size: int,
 ) -> ImportResult:
+    # The writer reads the JSON fragments by position (the layout sorts the fields by name).
+    assert [f.name for f in sorted(category.fields, key=lambda f: f.name)] == [
+        "amount", "in_kind", "item", "period"
+    ], category.code  # fmt: skip
     persons = {
         h: (pid, hid) for pid, h, hid in Person.objects.values_list("id", "id_number_hash", "household_id")
     }
-    rows = _LedgerRows(
-        stream,
+    rows = _LedgerWriter(
         persons=persons,
         tail=f"\t{job_id}\t{now.isoformat()}\t{now.isoformat()}\n",
         item=_copy_text(PAYMENT_DEFAULT_ITEMS.get(category.code, "")),
         prefix=_copy_text(source_prefix(category.code)),
         head=f"{_copy_text(category.department)}\t{_copy_text(department)}\t",
     )
-    cursor.copy_expert(f"COPY {LEDGER} ({_DIRECT_COLUMNS}) FROM STDIN", rows, copy_size)
+    stream.writer = rows
+    cursor.copy_expert(f"COPY {LEDGER} ({_DIRECT_COLUMNS}) FROM STDIN", stream, copy_size)
     result = stream.result
     if rows.diverted:
         stage = f"payment_dups_{job_id}"
