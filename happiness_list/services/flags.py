@@ -555,3 +555,27 @@ def flag_resolve(*, actor: Actor, flag_id: int, resolution: Any, note: Any) -> L
 
 def open_flags_q() -> Q:
     return Q(status=F.Status.OPEN)
+
+
+def application_staff_links(*, application: Any, user: Any) -> list[tuple[str, str]]:
+    """The "application_staff_links" hook: the household's flags and card page, with its open count.
+
+    Only for a user who may see flags and the household (the scoped count is 0 rows otherwise).
+    """
+    from django.urls import reverse
+
+    from assist_center.models import Role
+    from assist_center.scopes import role_of
+
+    household_id = getattr(application, "household_id", None)
+    if household_id is None or not (is_centre(user) or role_of(user) == Role.VILLAGE_CADRE):
+        return []
+    if not scope_households(
+        Household.objects.filter(pk=household_id), user, township_field="township", village_field="village"
+    ).exists():
+        return []
+    open_count = _scope_flags(
+        ListFlag.objects.filter(household_id=household_id, status=F.Status.OPEN), user
+    ).count()
+    label = _("Happiness list checks and card (%(n)d open flags)") % {"n": open_count}
+    return [(label, reverse("happiness-household-flags", args=[household_id]))]

@@ -456,3 +456,20 @@ def test_the_worklist_is_the_townships_another_townships_flag_is_404(
         client = login(user)
         assert client.get(reverse("happiness-flags")).status_code in (302, 403)
         assert client.get(reverse("happiness-flag", args=[flag_a.pk])).status_code in (302, 403)
+
+
+def test_the_application_page_links_to_the_households_flags_and_card(
+    county_map: Any, personas: Any, login: Any
+) -> None:
+    from django.urls import reverse
+
+    app = f.ApplicationFactory.create(submitted=True, village=county_map.village_a1)
+    household = app.household
+    _enrol(household, since=dt.date(2026, 1, 1))
+    flag_check_nightly(today=TODAY)
+    page = login(personas.assistant_a).get(reverse("admin:applications_application_change", args=[app.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("happiness-household-flags", args=[household.pk]) in html
+    flags_page = login(personas.assistant_a).get(reverse("happiness-household-flags", args=[household.pk]))
+    assert f'data-flag="{ListFlag.objects.get(household=household).pk}"' in flags_page.content.decode()
