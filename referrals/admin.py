@@ -29,7 +29,16 @@ from assist_center.phones import InvalidPhone, mask_phone, normalise_mobile
 from assist_center.pii import phone_index
 from assist_center.scopes import is_county_wide
 
-from .models import Case, Colour, DeadlineRule, DepartmentContact, Notification, OutsidePolicyNeed, Referral
+from .models import (
+    Case,
+    Colour,
+    DeadlineRule,
+    DepartmentContact,
+    Notification,
+    OutsidePolicyNeed,
+    Referral,
+    WorkChannel,
+)
 
 
 class _ColourMedia:
@@ -212,9 +221,12 @@ class OutsidePolicyNeedAdmin(_ReadOnly, HouseholdAccessAdminMixin, ScopedModelAd
 class _AuditedCountyWide(CountyWideAdmin):
     """County-wide configuration whose every change is audited (house-style: no silent change)."""
 
+    # Audited by name only (that it changed), never by value.
+    secret_fields: tuple[str, ...] = ("phone",)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        names = [n for n in form.changed_data if n not in ("phone",)]
+        names = [n for n in form.changed_data if n not in self.secret_fields]
         audit_record(
             actor=request.user,
             action=f"admin.{obj._meta.model_name}.{'change' if change else 'add'}",
@@ -280,3 +292,67 @@ class DepartmentContactAdmin(_AuditedCountyWide):
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: DepartmentContact) -> str:
         return mask_phone(obj.phone)
+
+
+class WorkChannelForm(forms.ModelForm):
+    """The robot's webhook and secret are written, never shown again: blank keeps the stored one."""
+
+    webhook_url = forms.URLField(
+        label=_("webhook address"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("The group robot's address, https://…/robot/send?access_token=…"),
+    )
+    secret = forms.CharField(
+        label=_("signing secret"),
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The robot's 加签 secret (starts with SEC)."),
+    )
+
+    class Meta:
+        model = WorkChannel
+        fields = ("department", "township", "kind", "label", "webhook_url", "secret", "active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("webhook_url", "secret"):
+                self.initial[name] = ""
+                self.fields[name].required = False
+                self.fields[name].help_text = _("Leave blank to keep the stored value.")
+
+    def _kept(self, name: str) -> str:
+        raw = str(self.cleaned_data.get(name) or "").strip()
+        return raw or (str(getattr(self.instance, name)) if self.instance.pk else "")
+
+    def clean_webhook_url(self) -> str:
+        url = self._kept("webhook_url")
+        if not url.startswith("https://"):
+            raise forms.ValidationError(_("The webhook address must start with https://."))
+        return url
+
+    def clean_secret(self) -> str:
+        return self._kept("secret")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("department")) == bool(data.get("township")):
+            raise forms.ValidationError(_("Choose either a department or a township."))
+        return data
+
+
+@admin.register(WorkChannel)
+class WorkChannelAdmin(_AuditedCountyWide):
+    """浙政钉 / DingTalk robots that departments and townships receive their notices in (issue 13)."""
+
+    form = WorkChannelForm
+    secret_fields = ("webhook_url", "secret")
+    list_display = ("label", "kind", "department", "township", "active")
+    list_select_related = ("department", "township")
+    list_filter = ("kind", "active")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "township":
+            kwargs["queryset"] = Region.objects.filter(level=Region.Level.TOWNSHIP)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -366,3 +366,81 @@ class DepartmentContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.label}".strip()
+
+
+class WorkChannel(models.Model):
+    """Where a department's or township's staff notifications go besides the workbench and SMS.
+
+    Today one kind: a 浙政钉 / DingTalk group robot (its webhook and its signing secret, both
+    encrypted: whoever holds them can post into the group). Chosen by the coordinator in the admin.
+    """
+
+    class Kind(models.TextChoices):
+        DINGTALK_ROBOT = "dingtalk_robot", _("浙政钉 / DingTalk group robot")
+
+    department = models.ForeignKey(
+        "assist_center.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    township = models.ForeignKey(
+        "assist_center.Region",
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, default=Kind.DINGTALK_ROBOT)
+    label = models.CharField(_("label"), max_length=64, blank=True)
+    webhook_url = EncryptedTextField(_("webhook address"))
+    secret = EncryptedTextField(_("signing secret"))
+    active = models.BooleanField(pgettext_lazy("enabled", "active"), default=True)
+
+    class Meta:
+        verbose_name = _("work notification channel")
+        verbose_name_plural = _("work notification channels")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(department__isnull=False, township__isnull=True)
+                | models.Q(department__isnull=True, township__isnull=False),
+                name="work_channel_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.get_kind_display()
+
+
+class WorkNotice(models.Model):
+    """One notice to one channel, once: the idempotency key makes a repeated send a no-op."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", pgettext_lazy("import", "Failed")
+
+    channel = models.ForeignKey(
+        WorkChannel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="notices"
+    )
+    template = models.CharField(_("template"), max_length=48)
+    params = models.JSONField(_("parameters"), default=dict)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When a pending notice is tried again (the platform's rate limit, a timeout): the retry sweep's.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("work notice")
+        verbose_name_plural = _("work notices")
+        indexes = [models.Index(fields=["channel", "sent_at"], name="work_notice_rate_idx")]
+
+    def __str__(self) -> str:
+        return self.idempotency_key

@@ -263,6 +263,10 @@ SCOPE_TESTS: dict[str, str] = {
     "api-pool-records-push": "tests/eligibility/test_push_api.py::test_a_key_pushes_only_its_own_categories",
     "api-pool-job": "tests/eligibility/test_push_api.py::test_another_departments_job_is_404_like_a_missing_one",
     "admin:eligibility.PushKey": "tests/eligibility/test_push_api.py::test_the_key_admin_is_the_coordinators_alone",
+    "admin:referrals.WorkChannel": (
+        "tests/referrals/test_work_notices.py::"
+        "test_the_coordinator_sets_up_a_channel_whose_secrets_are_never_shown_or_audited"
+    ),
 }
 
 # Views anyone may reach, each with the reason it is safe.

@@ -58,6 +58,7 @@ from ..colours import (
     yellow_days_left,
 )
 from ..models import Colour, ColourSweep, DepartmentContact, Referral
+from .work_notices import work_channels_of_departments, work_notice_queue
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +239,16 @@ def _warn_departments(told: dict[int, Counter[str]], *, today: dt.date, run: int
         except Exception:
             # A bad contact number must not undo the colours: the workbench still shows them.
             logger.warning("deadline SMS to contact %s could not be queued", contact.pk, exc_info=True)
+    # The same summary to the departments' 浙政钉 / DingTalk groups that the coordinator set up.
+    for channel in work_channels_of_departments(list(told)):
+        n = told[int(channel.department_id or 0)]
+        work_notice_queue(
+            channel=channel,
+            template="deadline_summary",
+            params={"red": n[Colour.RED], "yellow": n[Colour.YELLOW], "blue": n[Colour.BLUE]},
+            idempotency_key=f"deadline-summary:channel{channel.pk}:{today.isoformat()}:{run}",
+        )
+        sent += 1
     return sent
 
 
