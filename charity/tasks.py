@@ -11,3 +11,11 @@ def claim_sweep() -> int:
     from .services.claims import claim_sweep as sweep
 
     return sweep().released
+
+
+@shared_task(name="charity.tasks.need_profiles_refresh", ignore_result=True)
+def need_profiles_refresh() -> int:
+    """Re-apply the fewer-than-5 rule to every public need as the registry changes (beat, hourly)."""
+    from .services.needs import need_profiles_refresh as refresh
+
+    return refresh()

@@ -356,6 +356,9 @@ CELERY_BEAT_SCHEDULE = {
     # 公益谷 (issue 11): claims past their contact or delivery deadline go back to the board, and
     # reminders go out at half-time and the day before. Conditional updates: two beats act once.
     "charity-claim-sweep": {"task": "charity.tasks.claim_sweep", "schedule": 900.0},
+    # The fewer-than-5 rule re-applied to every public need as the registry changes (moves, deaths,
+    # birthdays); the board and feed also re-apply it, at most once a minute, when built afresh.
+    "charity-need-profiles": {"task": "charity.tasks.need_profiles_refresh", "schedule": 3600.0},
     # 幸福清单 (issue 12): the nightly omission and duplicate check (once a day by its run row, under
     # an advisory lock; reads only the households whose ledger or rolls changed), and the monthly
     # receipt-check sample (asked daily, drawn once a month by its run row).

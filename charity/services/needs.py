@@ -7,12 +7,15 @@ the profile is generalised while fewer than K households share it (security.md, 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.http import Http404
 from django.utils import timezone
 
 from applications.models import ApplicationMember, Household, Person
@@ -20,9 +23,10 @@ from assist_center.actors import Actor, account_of
 from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError, ConflictError, field_error
 from assist_center.inputs import clean_text
-from assist_center.models import Region
+from assist_center.models import Region, Role
 from assist_center.permissions import may_publish_needs
 from assist_center.redaction import redact
+from assist_center.scopes import is_county_wide, profile_of, role_of
 from referrals.models import OutsidePolicyNeed
 
 from ..models import AgeBand, Category, Claim, Need, SizeBand
@@ -111,7 +115,9 @@ def need_create(
     if source not in Need.Source.values:
         raise field_error("source", "来源不正确。")
     text = clean_text("text", text, required=True, max_length=2000)
-    household = Household.objects.get(pk=household_id)
+    household = Household.objects.filter(pk=household_id).first()
+    if household is None or not _household_in_scope(actor, household):
+        raise Http404
     members = list(
         Person.objects.filter(household=household, registry_status=Person.RegistryStatus.REGISTERED)
     )
@@ -138,6 +144,19 @@ def need_create(
         )
         audit_record(actor=actor, action="need.create", subject=need, region=household.township)
     return need
+
+
+def _household_in_scope(actor: Actor, household: Household) -> bool:
+    """The coordinator anywhere; a township assistant only in their own township (as scope_needs)."""
+    if is_county_wide(actor):
+        return True
+    p = profile_of(actor)
+    return (
+        p is not None
+        and role_of(actor) == Role.TOWNSHIP_ASSISTANT
+        and p.region_id is not None
+        and p.region_id == household.township_id
+    )
 
 
 def need_from_outside_need(*, actor: Actor, outside_need_id: int, category: str) -> Need:
@@ -198,30 +217,134 @@ def public_text_problems(text: str, household: Household) -> list[str]:
     return problems
 
 
-def _profile_count(need: Need, *, township: bool, wide: bool) -> int:
-    statuses = [Need.Status.PUBLISHED, Need.Status.CLAIMED, Need.Status.COMPLETED]
-    qs = Need.objects.filter(Q(status__in=statuses) | Q(pk=need.pk), category=need.category)
-    if township:
-        qs = qs.filter(township_id=need.township_id)
-    if wide:
-        ages = [k for k, v in _WIDE_AGE.items() if v == _WIDE_AGE[AgeBand(need.age_band)]]
-        sizes = [k for k, v in _WIDE_SIZE.items() if v == _WIDE_SIZE[SizeBand(need.size_band)]]
-        qs = qs.filter(age_band__in=ages, size_band__in=sizes)
-    else:
-        qs = qs.filter(age_band=need.age_band, size_band=need.size_band)
-    return qs.values("household_id").distinct().count()
+# The fewer-than-5 rule counts households of the county's registry, not published needs: the
+# card's profile (township × age band × household size) must fit at least K registered households,
+# whoever of them has a need (a category is no household's attribute, so it does not narrow the
+# count). A household matches an age band when one of its registered members is of that age.
+
+_AGE_LIMITS = {  # band: (lowest age, first age above the band)
+    AgeBand.CHILD: (0, 18),
+    AgeBand.YOUNG: (18, 40),
+    AgeBand.MIDDLE: (40, 60),
+    AgeBand.OLD: (60, 80),
+    AgeBand.VERY_OLD: (80, 200),
+}
 
 
-def public_profile(need: Need) -> tuple[str, int | None, str, str]:
+@dataclass
+class ProfileCounts:
+    """Registered households per (township, age band, size band), per widened bands, and county-wide."""
+
+    exact: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    wide: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    county: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def profile_counts(today: dt.date | None = None) -> ProfileCounts:
+    """Count the county's registered households by profile (two grouped queries, no personal data)."""
+    today = today or timezone.localdate()
+    registered = Q(members__registry_status=Person.RegistryStatus.REGISTERED)
+    band_flags = {
+        band: Count(
+            "members",
+            filter=registered
+            & Q(
+                members__birth_date__lte=_years_before(today, low),
+                members__birth_date__gt=_years_before(today, high),
+            ),
+        )
+        for band, (low, high) in _AGE_LIMITS.items()
+    }
+    rows = (
+        Household.objects.annotate(
+            size=Count("members", filter=registered),
+            **{f"b{i}": c for i, c in enumerate(band_flags.values())},
+        )
+        .values_list("township_id", "size", *[f"b{i}" for i in range(len(band_flags))])
+    )
+    bands = list(band_flags)
+    counts = ProfileCounts()
+    for township_id, size, *flags in rows.iterator(chunk_size=2000):
+        if not size:  # nobody registered any more (moved out, deceased)
+            continue
+        size_band = size_band_of(size)
+        wide_size = _WIDE_SIZE[SizeBand(size_band)]
+        present = [b for b, n in zip(bands, flags, strict=True) if n]
+        for band in present:
+            counts.exact[(township_id, band, size_band)] += 1
+        for wide_age in {_WIDE_AGE[b] for b in present}:
+            counts.wide[(township_id, wide_age, wide_size)] += 1
+            counts.county[(wide_age, wide_size)] += 1
+    return counts
+
+
+def public_profile(need: Need, counts: ProfileCounts | None = None) -> tuple[str, int | None, str, str]:
     """(visibility, public township id, public age band, public size band) by the fewer-than-5 rule."""
-    wide_age, wide_size = _WIDE_AGE[AgeBand(need.age_band)], _WIDE_SIZE[SizeBand(need.size_band)]
-    if _profile_count(need, township=True, wide=False) >= K_ANONYMITY:
+    counts = counts or profile_counts()
+    age, size = AgeBand(need.age_band), SizeBand(need.size_band)
+    wide_age, wide_size = _WIDE_AGE[age], _WIDE_SIZE[size]
+    if counts.exact[(need.township_id, age, size)] >= K_ANONYMITY:
         return Need.Visibility.FULL, need.township_id, need.age_band, need.size_band
-    if _profile_count(need, township=True, wide=True) >= K_ANONYMITY:
+    if counts.wide[(need.township_id, wide_age, wide_size)] >= K_ANONYMITY:
         return Need.Visibility.WIDENED, need.township_id, wide_age, wide_size
-    if _profile_count(need, township=False, wide=True) >= K_ANONYMITY:
+    if counts.county[(wide_age, wide_size)] >= K_ANONYMITY:
         return Need.Visibility.COUNTY, None, wide_age, wide_size
     return Need.Visibility.VETTED_ONLY, None, wide_age, wide_size
+
+
+PROFILES_CHECKED_KEY = "charity:profiles:checked"
+PROFILES_CHECK_SECONDS = 60
+
+
+def need_profiles_refresh(*, today: dt.date | None = None) -> int:
+    """Re-apply the rule to every public need (the registry moves, people age): the changed count.
+
+    A profile that fewer than 5 households share now is generalised at once (or left to vetted
+    organisations); one that enough households share again is shown more precisely.
+    """
+    counts = profile_counts(today)
+    changed = 0
+    with transaction.atomic():
+        needs = (
+            Need.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("township")
+            .filter(status__in=[Need.Status.PUBLISHED, Need.Status.CLAIMED, Need.Status.COMPLETED])
+            .order_by("pk")
+        )
+        for need in needs:
+            visibility, town_id, age, size = public_profile(need, counts)
+            now = (visibility, town_id, age, size)
+            was = (need.visibility, need.public_township_id, need.public_age_band, need.public_size_band)
+            if now == was:
+                continue
+            Need.objects.filter(pk=need.pk).update(
+                visibility=visibility, public_township_id=town_id, public_age_band=age, public_size_band=size
+            )
+            audit_record(
+                actor=None,
+                action="need.reprofile",
+                subject=need,
+                old={"visibility": was[0]},
+                new={"visibility": visibility},
+                region=need.township,
+            )
+            changed += 1
+        if changed:
+            board_changed_on_commit()
+    return changed
+
+
+def need_profiles_check() -> None:
+    """Re-apply the rule at most once a minute, before a board page or feed is built afresh."""
+    if cache.add(PROFILES_CHECKED_KEY, 1, PROFILES_CHECK_SECONDS):
+        need_profiles_refresh()
 
 
 def need_preview(*, need: Need, public_text: str) -> dict[str, object]:
@@ -250,10 +373,22 @@ def need_preview(*, need: Need, public_text: str) -> dict[str, object]:
     }
 
 
+def _in_scope_or_404(actor: Actor, need_id: int) -> None:
+    """A need of another township is a 404 for its assistant (security.md: existence not revealed)."""
+    from ..selectors import scope_needs
+
+    if not scope_needs(Need.objects.filter(pk=need_id), actor).exists():
+        raise Http404
+
+
 def need_publish(*, actor: Actor, need_id: int, public_text: str) -> Need:
-    """Approve the public wording and publish: consent required, the text checked, the profile fixed."""
+    """Approve the public wording and publish: consent required, the text checked, the profile fixed.
+
+    Only the centre: a coordinator anywhere, a township assistant in the need's own township.
+    """
     if not may_publish_needs(actor):
         raise PermissionDenied
+    _in_scope_or_404(actor, need_id)
     public_text = clean_text("public_text", public_text, required=True, max_length=300)
     with transaction.atomic():
         need = Need.objects.select_for_update().select_related("household").get(pk=need_id)
@@ -303,6 +438,7 @@ def need_withdraw_consent(*, actor: Actor, need_id: int, reason: str = "") -> Ne
     """
     if not may_publish_needs(actor):
         raise PermissionDenied
+    _in_scope_or_404(actor, need_id)
     with transaction.atomic():
         need = Need.objects.select_for_update().get(pk=need_id)
         if need.consent_withdrawn_at is not None:

@@ -23,7 +23,7 @@ from ..models import Category, Claim, Need, PublicReport
 from ..projects_selectors import public_project
 from ..selectors import board_needs, public_need_dict, public_need_or_404
 from ..services.claims import claim_resident_answer, need_claim
-from ..services.needs import board_cache_version
+from ..services.needs import board_cache_version, need_profiles_check
 from ..services.reports import report_submit
 
 PAGE_SIZE = 20
@@ -67,6 +67,11 @@ def board(request: HttpRequest) -> HttpResponse:
         html = cache.get(key)
         if html is not None:
             return _public_cache(HttpResponse(html))
+    # Built afresh: first re-apply the fewer-than-5 rule (at most once a minute); a change moves the
+    # cache version, so the page is stored under the new one.
+    need_profiles_check()
+    if anonymous:
+        key = f"charity:board:{board_cache_version()}:{digest}"
     town = Region.objects.filter(code=data.get("township") or "-", level=Region.Level.TOWNSHIP).first()
     qs = board_needs(
         user=request.user,
@@ -99,6 +104,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def need_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    need_profiles_check()
     need = public_need_or_404(public_id, user=request.user)
     org = organisation_of(request)
     error = ""
