@@ -27,6 +27,7 @@ from . import cases as demo_cases
 from . import pool as demo_pool
 from .cases import SeedCasesError, seed_cases
 from .charity import SeedCharityError, seed_charity
+from .checks import SeedChecksError, seed_checks
 from .county import build
 from .monitoring import SeedMonitoringError, seed_monitoring
 from .password import get_or_create_demo_password
@@ -214,6 +215,21 @@ def charity(options: Options, console: Console) -> None:
     )
 
 
+def checks(options: Options, console: Console) -> None:
+    """The 幸福清单's omissions and duplicates in the first township, found by the nightly check."""
+    started = time.monotonic()
+    try:
+        result = seed_checks()
+    except SeedChecksError as exc:
+        raise StageError(str(exc)) from exc
+    console.stdout(
+        f"演示遗漏与重复已生成（{time.monotonic() - started:.1f} 秒，{result.township}）："
+        f"埋设遗漏 {result.planted['omission']} 户、重复 {result.planted['duplicate']} 户；"
+        f"待核查：遗漏 {result.open_flags['omission']} 条、重复 {result.open_flags['duplicate']} 条、"
+        f"回访未收到 {result.open_flags['receipt']} 条。"
+    )
+
+
 # In the order they run: the pool describes the county's households, the cases are made from both,
 # the rolls from the cases' granted outcomes and the pool's list of existing recipients.
 STAGES: dict[str, Callable[[Options, Console], None]] = {
@@ -223,4 +239,5 @@ STAGES: dict[str, Callable[[Options, Console], None]] = {
     "rolls": rolls,
     "monitoring": monitoring,  # warnings and leads, from imports of changed records
     "charity": charity,  # the 公益谷 board, from the cases' and the county's households
+    "checks": checks,  # the happiness list's omission and duplicate flags (after rolls and charity)
 }

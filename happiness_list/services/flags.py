@@ -61,6 +61,7 @@ __all__ = [
     "flag_raise",
     "flag_resolve",
     "flags_detect",
+    "flags_raise_for",
 ]
 
 F = ListFlag
@@ -579,3 +580,8 @@ def application_staff_links(*, application: Any, user: Any) -> list[tuple[str, s
     ).count()
     label = _("Happiness list checks and card (%(n)d open flags)") % {"n": open_count}
     return [(label, reverse("happiness-household-flags", args=[household_id]))]
+
+
+def flags_raise_for(household_ids: Iterable[int], *, today: dt.date | None = None) -> int:
+    """Check these households now (outside the nightly run) and raise what is new; return how many."""
+    return _write(flags_detect(household_ids, today=today or timezone.localdate()))
