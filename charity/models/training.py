@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assist_center.pii import EncryptedTextField
 
@@ -112,7 +113,10 @@ class Attendance(models.Model):
         MANUAL = "manual", _("Recorded by staff")
 
     session = models.ForeignKey(
-        TrainingSession, verbose_name=_("session"), on_delete=models.PROTECT, related_name="attendances"
+        TrainingSession,
+        verbose_name=pgettext_lazy("training", "session"),
+        on_delete=models.PROTECT,
+        related_name="attendances",
     )
     trainee = models.ForeignKey(
         Trainee, verbose_name=_("trainee"), on_delete=models.PROTECT, related_name="attendances"

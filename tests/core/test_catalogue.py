@@ -13,6 +13,7 @@ from django.utils import translation
 
 from applications.models import Application
 from assist_center.models import SmsMessage
+from charity.models import Attendance
 from eligibility.models import ImportJob
 from referrals.models import Case
 
@@ -84,6 +85,9 @@ def test_the_admin_speaks_djangos_words_where_the_project_has_its_own() -> None:
         assert translation.pgettext("monitoring signal", "Change") == "变化"
         assert translation.pgettext("case", "History") == "办理记录"
         assert translation.pgettext("job", "title") == "职务"
+        # Django's "session" (会话, contrib.sessions) and the 公益谷's training session (培训场次).
+        assert translation.gettext("session") == "会话"
+        assert str(Attendance._meta.get_field("session").verbose_name) == "培训场次"
 
 
 def test_statuses_read_as_what_they_are() -> None:
