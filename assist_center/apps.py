@@ -7,6 +7,7 @@ class AssistCenterConfig(AppConfig):
     verbose_name = _("Assistance centre")
 
     def ready(self) -> None:
-        from . import logs
+        from . import logs, sessions
 
         logs.configure_structlog()
+        sessions.connect()

@@ -65,6 +65,7 @@ CHANGELIST_VIEWERS: dict[str, set[str]] = {
     "benefits.RollTask": REGIONAL,
     "benefits.TownshipContact": {"coordinator", "assistant_a", "assistant_b"},
     "otp_totp.TOTPDevice": set(),  # superusers only: the page shows second-factor secrets
+    "otp_static.StaticDevice": set(),  # superusers only: recovery codes (digests) of every account
 }
 
 

@@ -97,6 +97,10 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:axes.AccessLog": _COORDINATOR_ONLY,
     "admin:axes.AccessFailureLog": _COORDINATOR_ONLY,
     "admin:otp_totp.TOTPDevice": _TOTP,
+    "admin:otp_static.StaticDevice": (
+        "tests/core/test_recovery_codes.py::"
+        "test_recovery_code_devices_are_for_superusers_only_and_cannot_be_added"
+    ),
     # URLs that are not a ModelAdmin's standard views
     "admin:index": f"{_ADMIN_SCOPES}::test_the_admin_index_lists_only_what_each_persona_may_open",
     "admin:app_list": f"{_ADMIN_SCOPES}::test_the_admin_index_lists_only_what_each_persona_may_open",

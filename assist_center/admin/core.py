@@ -319,3 +319,41 @@ if totp_admin is not None:
             return super().qrcode_view(request, pk)
 
     _rewrap(TOTPDevice, TOTPDeviceAdmin)
+
+
+try:
+    from django_otp.plugins.otp_static import admin as static_admin
+    from django_otp.plugins.otp_static.models import StaticDevice
+except ImportError:  # pragma: no cover
+    static_admin = None
+
+if static_admin is not None:
+
+    class StaticDeviceAdmin(CountyWideAdmin, static_admin.StaticDeviceAdmin):
+        """Recovery codes: superusers see how many are left and may revoke them, nothing else.
+
+        The stored tokens are digests (assist_center/two_factor.py); a token typed in here would
+        never verify, so codes are issued only by `manage.py recovery_codes`.
+        """
+
+        viewer_roles = ()
+        editor_roles = ()
+        inlines = ()
+        list_display = ("user", "name", "codes_left", "created_at", "last_used_at")
+        readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+
+        def _role_in(self, request: HttpRequest, roles: tuple[Role, ...]) -> bool:
+            user: Any = request.user
+            return bool(user.is_active and user.is_superuser)
+
+        def has_add_permission(self, request: HttpRequest) -> bool:
+            return False
+
+        def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+            return False
+
+        @admin.display(description=_("codes left"))
+        def codes_left(self, obj: StaticDevice) -> int:
+            return obj.token_set.count()
+
+    _rewrap(StaticDevice, StaticDeviceAdmin)

@@ -22,6 +22,8 @@ from django.core.validators import MaxLengthValidator
 from django.urls import URLPattern, URLResolver
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
+from assist_center.two_factor import SecondFactorFormMixin
+
 
 class _UsernameLength:
     fields: dict[str, Any]
@@ -36,7 +38,7 @@ class StaffLoginForm(_UsernameLength, AdminAuthenticationForm):
     pass
 
 
-class StaffOTPLoginForm(_UsernameLength, OTPAdminAuthenticationForm):
+class StaffOTPLoginForm(_UsernameLength, SecondFactorFormMixin, OTPAdminAuthenticationForm):
     pass
 
 

@@ -3,6 +3,7 @@ from .calendar import CalendarDay, CalendarYear
 from .departments import Department
 from .outbox import OutboxMessage
 from .regions import Region
+from .sessions import StaffSession
 from .sms import SmsMessage
 from .staff import Role, StaffProfile
 
@@ -16,4 +17,5 @@ __all__ = [
     "Role",
     "SmsMessage",
     "StaffProfile",
+    "StaffSession",
 ]

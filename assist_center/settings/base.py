@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Recovery codes: printed once at enrolment, each usable once (assist_center/two_factor.py).
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "csp",
     "django_structlog",
@@ -215,7 +217,8 @@ for _proxy in TRUSTED_PROXIES:
 if "PROXY_COUNT" in env.ENVIRON:
     # A count trusted whatever REMOTE_ADDR sent it; silently ignoring it would change who is who.
     raise ImproperlyConfigured("PROXY_COUNT is replaced by TRUSTED_PROXIES (see docs/configuration.md).")
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions that record their user: a change of role, scope or rights ends them all.
+SESSION_ENGINE = "assist_center.sessions"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True

@@ -20,6 +20,7 @@ from django_otp.forms import OTPAuthenticationForm
 from applications.models import Person
 from assist_center.errors import ApplicationError
 from assist_center.staff_views import add_service_errors
+from assist_center.two_factor import SecondFactorFormMixin
 
 from ..access import organisation_member_required
 from ..models import Claim, ClaimUpdate
@@ -49,7 +50,7 @@ class MemberLoginForm(_UsernameLength, AuthenticationForm):
     pass
 
 
-class MemberOTPLoginForm(_UsernameLength, OTPAuthenticationForm):
+class MemberOTPLoginForm(_UsernameLength, SecondFactorFormMixin, OTPAuthenticationForm):
     pass
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from assist_center.audit import audit_record
+from assist_center.two_factor import recovery_codes_issue
 
 
 class Command(BaseCommand):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             existing.delete()
             device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
             audit_record(actor=None, action="staff.totp_enrolled", subject=user, new={"device": device.pk})
+            codes = recovery_codes_issue(user=user)
         qr = qrcode.QRCode(border=1)
         qr.add_data(device.config_url)
         out = io.StringIO()
@@ -46,3 +48,15 @@ class Command(BaseCommand):
         self.stdout.write(
             "Scan this code with the authenticator app on the user's phone; show it to nobody else."
         )
+        write_recovery_codes(self.stdout, codes)
+
+
+def write_recovery_codes(out: Any, codes: list[str]) -> None:
+    """Print the codes with what the user must know: they are shown this once."""
+    out.write("\nRecovery codes (each works once, in place of the authenticator's code):")
+    for code in codes:
+        out.write(f"  {code}")
+    out.write(
+        "Print them or write them down for the user now: they are not stored in readable form and "
+        "cannot be shown again. `manage.py recovery_codes USERNAME` replaces them all."
+    )
