@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from assist_center import hooks
 from assist_center.api import PublicAPIView
 from assist_center.errors import ApplicationError, field_error
 from assist_center.http import MAX_SMALL_BYTES, client_ip, idempotency_key, json_object, refuse_unknown_keys
@@ -28,6 +29,8 @@ from .services.submission import (
     family_url,
 )
 
+# Purposes whose code is for one token's household, sent by the app that owns the token.
+TOKEN_PURPOSES = frozenset({OtpPurpose.HAPPINESS.value})
 # An application with 10 members and 6 supporters, every text at its maximum, is about 20 KB.
 MAX_APPLICATION_BYTES = 64 * 1024
 
@@ -45,6 +48,10 @@ class OtpSendApi(PublicAPIView):
     class InputSerializer(serializers.Serializer):
         phone = serializers.CharField(help_text="Mainland mobile number, 11 digits (+86 optional)")
         purpose = serializers.ChoiceField(choices=OtpPurpose.choices)
+        token = serializers.CharField(
+            required=False,
+            help_text="for purpose `happiness`: the token of the household's list link (/happiness/<token>/)",
+        )
 
     @extend_schema_serializer(component_name="PublicOtpSendOutput")
     class OutputSerializer(serializers.Serializer):
@@ -65,8 +72,25 @@ class OtpSendApi(PublicAPIView):
     )
     def post(self, request: Request) -> Response:
         data = json_object(request, max_bytes=MAX_SMALL_BYTES)
-        refuse_unknown_keys(data, frozenset({"phone", "purpose"}))
-        otp_service.otp_send(phone=data.get("phone"), purpose=data.get("purpose"), ip=client_ip(request))  # type: ignore[arg-type]
+        refuse_unknown_keys(data, frozenset({"phone", "purpose", "token"}))
+        purpose = data.get("purpose")
+        if purpose in TOKEN_PURPOSES:
+            # The household's list (issue 12): the code goes only to a phone on record for the
+            # token's household, and the answer is this same 202 whether or not it went.
+            token = data.get("token")
+            if not isinstance(token, str) or not token.strip():
+                raise field_error("token", _("Open the link of your household's list first."))
+            handled = hooks.call(
+                "otp_token_purpose_send",
+                purpose=purpose,
+                token=token,
+                phone=data.get("phone"),
+                ip=client_ip(request),
+            )
+            if not any(handled):
+                raise field_error("purpose", _("Unknown purpose."))
+        else:
+            otp_service.otp_send(phone=data.get("phone"), purpose=purpose, ip=client_ip(request))  # type: ignore[arg-type]
         body = {
             "message": str(_("The code has been sent.")),
             "expires_in": otp_service.OTP_MINUTES * 60,

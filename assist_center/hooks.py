@@ -33,6 +33,13 @@ KNOWN_HOOKS: frozenset[str] = frozenset(
         # eligibility and referrals answer with [(label, url)] of the pages the user may open
         # (its verification report, its case, its referrals).
         "application_staff_links",
+        # applications.apis.OtpSendApi for a purpose bound to a token (issue 12: "happiness", the
+        # household's list): kwargs purpose, token, phone, ip; the app owning the purpose sends
+        # the code (only to a phone on record for the token's household) and answers True.
+        "otp_token_purpose_send",
+        # referrals' closure and refusal SMS (issue 12): kwargs household_id; happiness_list
+        # answers with the URL of the household's list (its 幸福签 card token, issued if none).
+        "household_list_url",
     }
 )
 

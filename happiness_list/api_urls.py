@@ -1,5 +1,8 @@
 """The happiness list's API: the year's list as JSON for 浙里办 / WeChat entries."""
 
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    # The resident's list as JSON (happiness_list.views.list_json).
+    path("", include("happiness_list.api_urls_list")),
+]

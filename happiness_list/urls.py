@@ -5,6 +5,8 @@ from django.urls import URLPattern, URLResolver, include, path
 from happiness_list.views import evaluation, ratings_resident, ratings_staff
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The resident's list, cards, receipt checks, assisted access (happiness_list.urls_list).
+    path("", include("happiness_list.urls_list")),
     # The cadre's worklist of omission and duplicate flags (happiness_list.urls_staff).
     path("", include("happiness_list.urls_staff")),
     # The resident's rating, from the list's rating panel (the household's verified session only).

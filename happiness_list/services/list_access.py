@@ -1,7 +1,7 @@
 """The way into a household's list: its token, a phone of the household, an SMS code, a lockout.
 
-A token is a household's 幸福签 card token or an application's family token (the closure SMS's
-link), which opens the application's household with that application's case marked for rating.
+A token is a household's 幸福签 card token: the QR code on its card and the link of the closure
+SMS are the same token, so reprinting the card retires both (404).
 The SMS code goes only to a phone on record for the household (a member's, or a guardian's the
 assistant registered), and every answer is the same whether or not the phone belongs to it: an
 unknown phone, another household's phone and a member's phone all get "sent" and, with a wrong
@@ -23,7 +23,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Application, ApplicationMember, Household, OtpPurpose, Person
+from applications.models import ApplicationMember, Household, OtpPurpose, Person
 from applications.services.otp import WRONG_CODE, otp_consume, otp_send, otp_verify
 from assist_center.actors import Actor
 from assist_center.audit import RESIDENT, audit_record
@@ -43,7 +43,9 @@ __all__ = [
     "happiness_assisted_open",
     "happiness_code_check",
     "happiness_code_send",
+    "household_list_url",
     "household_phone_method",
+    "otp_token_purpose_send",
     "token_resolve",
 ]
 
@@ -58,7 +60,9 @@ LOCK_SECONDS = 30 * 60
 SEND_COOLDOWN_SECONDS = 60
 SEND_PER_HOUR = 6
 
-LOCKED = _("Too many wrong codes for this list. Please try again in 30 minutes, or ask the township office.")
+LOCKED = _(
+    "Too many wrong codes for this list. Please try again in %(minutes)s minutes, or ask the township office."
+)
 WAIT = _("An SMS code was sent less than a minute ago. Please wait a minute before asking again.")
 TOO_MANY_SENT = _("Too many SMS codes requested. Please wait a while and try again.")
 UNAVAILABLE = _("The list cannot be opened at the moment. Please try again in a few minutes.")
@@ -73,23 +77,17 @@ class Resolved:
 
 
 def token_resolve(token: str) -> Resolved:
-    """The household a card token or a family token opens; Http404 for anything else.
+    """The household a 幸福签 card token opens; Http404 for anything else.
 
-    A rotated card token is simply no longer in the table: 404 like a token never issued.
+    The closure SMS carries the same card token (household_list_url). A rotated token is simply
+    no longer in the table: 404 like a token never issued.
     """
     if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
         raise Http404
     card = HappinessCard.objects.filter(token=token).values_list("household_id", flat=True).first()
-    if card is not None:
-        return Resolved(household_id=card, application_id=None, token=token)
-    row = (
-        Application.objects.filter(family_token=token, household__isnull=False)
-        .values_list("pk", "household_id")
-        .first()
-    )
-    if row is None:
+    if card is None:
         raise Http404
-    return Resolved(household_id=row[1], application_id=row[0], token=token)
+    return Resolved(household_id=card, application_id=None, token=token)
 
 
 def household_phone_method(*, household_id: int, phone_hash: str) -> str | None:
@@ -119,21 +117,33 @@ def _key(kind: str, *parts: str) -> str:
     return f"happiness:{kind}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
-def _locked(token: str) -> bool:
+def _lock_check(token: str) -> None:
+    """Raise the 429 (saying in how many minutes to try again) while the token is locked.
+
+    The lock holds its end as a timestamp (not only as the cache's expiry), so the wait it names
+    is exact and follows time.time().
+    """
     try:
-        return int(cache.get(_key("fail", token), 0)) >= LOCK_FAILURES
+        until = cache.get(_key("lock", token))
     except Exception:
         # Fail closed: without the counter the codes could be guessed without end.
         raise ApplicationError(UNAVAILABLE, status=503) from None
+    if until is None:
+        return
+    left = float(until) - time.time()
+    if left > 0:
+        minutes = max(1, -(-int(left) // 60))
+        raise ApplicationError(LOCKED % {"minutes": minutes}, {"retry_after": int(left) + 1}, status=429)
 
 
 def _count_failure(token: str) -> None:
     key = _key("fail", token)
     try:
-        if not cache.add(key, 1, timeout=LOCK_SECONDS):
-            cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=LOCK_SECONDS)
+        cache.add(key, 0, timeout=LOCK_SECONDS)
+        failures = cache.incr(key)
+        if failures >= LOCK_FAILURES:
+            cache.set(_key("lock", token), time.time() + LOCK_SECONDS, timeout=LOCK_SECONDS + 60)
+            cache.delete(key)
     except Exception:
         logger.warning("happiness: could not count a failed code (cache unavailable)")
 
@@ -150,8 +160,13 @@ def _clean_phone(phone: Any) -> str:
 def _send_limits(token: str, e164: str) -> None:
     now = time.time()
     try:
-        if not cache.add(_key("cool", token, e164), now, timeout=SEND_COOLDOWN_SECONDS):
+        # The last send's time is the value (not only the key's expiry), so the minute follows
+        # time.time(); otp_send keeps its own atomic minute per phone as well.
+        cool = _key("cool", token, e164)
+        last = cache.get(cool)
+        if last is not None and now - float(last) < SEND_COOLDOWN_SECONDS:
             raise ApplicationError(WAIT, {"fields": {"phone": str(WAIT)}}, status=429)
+        cache.set(cool, now, timeout=SEND_COOLDOWN_SECONDS + 60)
         hour = _key("hour", token, e164, str(int(now // 3600)))
         cache.add(hour, 0, timeout=2 * 3600)
         if cache.incr(hour) > SEND_PER_HOUR:
@@ -169,8 +184,7 @@ def happiness_code_send(*, token: str, phone: Any, ip: str | None) -> None:
     """
     resolved = token_resolve(token)
     e164 = _clean_phone(phone)
-    if _locked(resolved.token):
-        raise ApplicationError(LOCKED, status=429)
+    _lock_check(resolved.token)
     _send_limits(resolved.token, e164)
     method = household_phone_method(household_id=resolved.household_id, phone_hash=phone_index(e164))
     if method is None:
@@ -192,8 +206,7 @@ def happiness_code_check(*, token: str, phone: Any, otp: Any) -> tuple[Resolved,
     count towards the token's lockout. The code is used up when it opens the list.
     """
     resolved = token_resolve(token)
-    if _locked(resolved.token):
-        raise ApplicationError(LOCKED, status=429)
+    _lock_check(resolved.token)
     try:
         e164 = _clean_phone(phone)
     except ApplicationError:
@@ -241,3 +254,27 @@ def happiness_assisted_open(*, actor: Actor, household_id: int, reason: str = ""
         region=household.township,
     )
     return household
+
+
+def otp_token_purpose_send(*, purpose: str, token: Any, phone: Any, ip: str | None) -> bool:
+    """The "otp_token_purpose_send" hook: POST /api/v1/public/otp/ with purpose `happiness`.
+
+    The same checks and the same silence as the gate page's own form (happiness_code_send).
+    """
+    if purpose != OtpPurpose.HAPPINESS:
+        return False
+    if not isinstance(token, str):
+        raise Http404
+    happiness_code_send(token=token, phone=phone, ip=ip)
+    return True
+
+
+def household_list_url(*, household_id: int) -> str:
+    """The "household_list_url" hook: the closure SMS's link, the household's card token.
+
+    The household gets its card (and token) now if it has none; a reprint later rotates the token
+    and this link then answers 404 like any old card.
+    """
+    from .cards import card_ensure, card_url
+
+    return card_url(card_ensure(household_id=household_id).token)

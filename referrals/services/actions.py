@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, ApplicationMember
+from assist_center import hooks
 from assist_center.actors import Actor
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError, field_error
@@ -412,9 +413,19 @@ def outcomes_to_rolls(
 # --- closing the case ------------------------------------------------------------------------
 
 
-def happiness_url(family_token: str) -> str:
-    """The household's happiness list (design.md: GET /happiness/<token>/): the final link."""
-    return f"{settings.SITE_URL}/happiness/{family_token}/"
+def happiness_url(application: Application) -> str:
+    """The household's happiness list (design.md: GET /happiness/<token>/): the final link.
+
+    The token is the household's 幸福签 card token, from happiness_list (the "household_list_url"
+    hook, issued if the household has no card yet), so the SMS link and the card's QR code open
+    the same list and a reprinted card retires both. Without a household (never, for a decided
+    application) or without the hook, the status page of the receipt code.
+    """
+    if application.household_id is not None:
+        for url in hooks.call("household_list_url", household_id=application.household_id):
+            if url:
+                return str(url)
+    return f"{settings.SITE_URL}/status/"
 
 
 def case_close_if_finished(*, actor: Actor, case: Case) -> bool:
@@ -484,7 +495,7 @@ def applicant_sms(
 def _closure_sms(case: Case, granted_items: list[str]) -> int | None:
     """One SMS to the applicant: done, what was granted (item names only), the happiness link."""
     application = case.application
-    url = happiness_url(application.family_token)
+    url = happiness_url(application)
     labels = "、".join(dict.fromkeys(ITEM_LABELS.get(i, i) for i in granted_items))
     if labels:
         template, params = (

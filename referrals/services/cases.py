@@ -331,7 +331,7 @@ def application_refused_heard(*, actor: Actor, application: Application) -> None
     sms_id = applicant_sms(
         application,
         template="application_refused",
-        params={"receipt": application.receipt_code, "url": happiness_url(application.family_token)},
+        params={"receipt": application.receipt_code, "url": happiness_url(application)},
         idempotency_key=f"application-refused:{application.pk}",
     )
     need = outside_need_keep(application, case=None)

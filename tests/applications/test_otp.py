@@ -244,7 +244,7 @@ def test_twenty_codes_per_phone_per_day_whatever_the_purpose() -> None:
     with time_machine.travel(T0, tick=False) as clock:
         sent = 0
         while sent < PHONE_PER_DAY:
-            for purpose in ("apply", "family", "happiness", "status"):
+            for purpose in ("apply", "family", "status"):
                 if sent < PHONE_PER_DAY:
                     assert send(purpose=purpose).status_code == 202
                     sent += 1
@@ -297,14 +297,14 @@ def test_the_phone_never_reaches_redis_in_clear() -> None:
 
 def test_the_minute_limit_and_the_hourly_limit_are_per_purpose() -> None:
     with time_machine.travel(T0, tick=False) as clock:
-        for purpose in ("apply", "family", "happiness"):
+        for purpose in ("apply", "family", "status"):
             assert send(purpose=purpose).status_code == 202
         assert send(purpose="apply").status_code == 429  # the minute, for this purpose only
         for _ in range(4):
             clock.shift(dt.timedelta(seconds=61))
             assert send(purpose="apply").status_code == 202
         clock.shift(dt.timedelta(seconds=61))
-        # Five apply codes this hour: no sixth for applying, but signing and the happiness list work.
+        # Five apply codes this hour: no sixth for applying, but signing and the status page work.
         assert send(purpose="apply").status_code == 429
         assert send(purpose="family").status_code == 202
-        assert send(purpose="happiness").status_code == 202
+        assert send(purpose="status").status_code == 202

@@ -364,6 +364,32 @@ def test_a_broken_family_link_is_a_404(db: Any, path: str) -> None:
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/happiness/%00/",
+        "/happiness/a%00b" + "c" * 20 + "/",
+        "/happiness/%C0%80/",
+        "/happiness/" + "A" * 80 + "/",
+        "/happiness/" + "A" * 80 + "/statement.pdf",
+    ],
+)
+def test_a_broken_happiness_link_is_a_404(db: Any, path: str) -> None:
+    response = Client(raise_request_exception=False).get(path)
+    assert response.status_code == 404
+
+
+def test_the_happiness_json_refuses_hostile_bodies(db: Any) -> None:
+    url = "/api/v1/public/happiness/" + "A" * 43 + "/"
+    # A small body's endpoint: the deep one is refused by its size before it is parsed.
+    assert post_raw(Client(), url, DEEP, **EN).status_code == 413
+    for raw in ('{"phone": ' + "[" * 500 + "]" * 500 + "}", "[1]", '"x"', "{bad json"):
+        response = post_raw(Client(), url, raw, **EN)
+        assert response.status_code == 400, raw
+    response = post_raw(Client(), url, '{"phone": ["13800138001"], "otp": {"a": 1}, "x": 1}', **EN)
+    assert response.status_code == 400
+
+
 def test_an_over_long_admin_username_is_a_form_error(personas: Any) -> None:
     client = Client(raise_request_exception=False)
     for username in ("a" * 300, "王" * 256, "a\x00b"):

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.conf import settings
 
-from applications.models import Application
+from applications.models import Application, Household
 from assist_center.models import SmsMessage
 from assist_center.sms.services import sms_deliver
+from happiness_list.models import HappinessCard
+from happiness_list.services.cards import card_url
 from referrals.models import Case
 from referrals.services.actions import OutcomeInput, referral_accept, referral_complete
 
@@ -21,6 +22,19 @@ from .builders import APPLICANT_PHONE, decided_application, other_member_id_numb
 from .test_colours import at
 
 pytestmark = pytest.mark.django_db
+
+
+def _with_household(app: Application) -> Application:
+    """The application's registry household, as every submission links one."""
+    household = Household.objects.create(village=app.village, township=app.township, address=app.address)
+    Application.objects.filter(pk=app.pk).update(household=household)
+    app.refresh_from_db()
+    return app
+
+
+def _list_link(app: Application) -> str:
+    """The closure SMS's link: the household's 幸福签 card token (issued by the closure)."""
+    return card_url(HappinessCard.objects.get(household_id=app.household_id).token)
 
 
 def _deliver_all() -> None:
@@ -34,8 +48,10 @@ def test_the_last_completion_closes_the_case_and_texts_the_applicant_once(
     from referrals.services.cases import case_open_from_decisions
 
     with time_machine.travel(at(dt.date(2026, 9, 29), 10), tick=False):
-        app = decided_application(
-            county_map.village_a1, decided_by=personas.assistant_a, items=["dibao", "medical"]
+        app = _with_household(
+            decided_application(
+                county_map.village_a1, decided_by=personas.assistant_a, items=["dibao", "medical"]
+            )
         )
         case = case_open_from_decisions(actor=personas.assistant_a, application_id=app.pk)
     civil = case.referrals.get(department__code="civil_affairs")
@@ -69,7 +85,7 @@ def test_the_last_completion_closes_the_case_and_texts_the_applicant_once(
     assert len(lines) == 1
     (sms,) = lines
     assert sms["to"] == APPLICANT_PHONE and sms["template"] == "case_closed_summary"
-    final_link = f"{settings.SITE_URL}/happiness/{app.family_token}/"
+    final_link = _list_link(app)
     assert final_link in sms["text"] and app.receipt_code in sms["text"]
     assert "最低生活保障" in sms["text"] and "医疗救助" not in sms["text"]
     assert other_member_id_number(app) not in sms["text"] and "650" not in sms["text"]
@@ -80,7 +96,9 @@ def test_nothing_granted_uses_the_plain_closure_template(
 ) -> None:
     from referrals.services.cases import case_open_from_decisions
 
-    app = decided_application(county_map.village_a1, decided_by=personas.assistant_a, items=["dibao"])
+    app = _with_household(
+        decided_application(county_map.village_a1, decided_by=personas.assistant_a, items=["dibao"])
+    )
     case = case_open_from_decisions(actor=personas.assistant_a, application_id=app.pk)
     referral_complete(
         actor=personas.dept_civil,
@@ -89,7 +107,7 @@ def test_nothing_granted_uses_the_plain_closure_template(
     )
     _deliver_all()
     (sms,) = [json.loads(line) for line in sms_file.read_text().splitlines()]
-    assert sms["template"] == "case_closed" and f"/happiness/{app.family_token}/" in sms["text"]
+    assert sms["template"] == "case_closed" and _list_link(app) in sms["text"]
 
 
 def test_an_applicant_without_a_phone_still_gets_the_case_closed(county_map: Any, personas: Any) -> None:

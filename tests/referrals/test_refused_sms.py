@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from applications.models import Application, ApplicationMember
 from assist_center.models import AuditEvent, SmsMessage
 from assist_center.sms.services import sms_deliver
 from eligibility.services.decisions import decided_application
+from happiness_list.models import HappinessCard
+from happiness_list.services.cards import card_url
 from referrals.models import Case, OutsidePolicyNeed
 from referrals.services.cases import on_application_decided
 from tests.factories import ApplicationFactory
@@ -50,9 +51,13 @@ def test_a_decision_refusing_every_item_texts_the_applicant_once_and_keeps_the_n
         applicant.phone,
         f"application-refused:{app.pk}",
     )
+    household_id = Application.objects.get(pk=app.pk).household_id
+    assert household_id is not None
     assert sms.params == {
         "receipt": app.receipt_code,
-        "url": f"{settings.SITE_URL}/happiness/{app.family_token}/",
+        "url": card_url(
+            HappinessCard.objects.get(household_id=Application.objects.get(pk=app.pk).household_id).token
+        ),
     }
     need = OutsidePolicyNeed.objects.get(application=app)
     assert (need.case, need.township, need.text, need.publish_consent, need.share_consent) == (
@@ -69,7 +74,7 @@ def test_a_decision_refusing_every_item_texts_the_applicant_once_and_keeps_the_n
     (line,) = [json.loads(x) for x in sms_file.read_text().splitlines()]
     assert line["template"] == "application_refused"
     text = line["text"]
-    assert app.receipt_code in text and app.family_token in text
+    assert app.receipt_code in text and sms.params["url"] in text and app.family_token not in text
     others = ApplicationMember.objects.filter(application=app).exclude(pk=applicant.pk)
     for m in [applicant, *others]:
         assert m.name not in text and m.id_number not in text
