@@ -317,6 +317,25 @@ PUBLIC: dict[str, str] = {
         "the residents' login-free application API; needs a valid SMS code; limited per IP; "
         "idempotent (PublicAPIView)"
     ),
+    # Issue 12: the household's happiness list, behind its 幸福签 card token and an SMS code.
+    "happiness": (
+        "the household's list: the unguessable card token (rotated on reprint) only reaches the phone "
+        "check; the list shows after an SMS code to a phone on record for that household, in a "
+        "15-minute session for it alone (another household's token: the phone check or 404); five "
+        "wrong codes lock the token (tests/happiness_list/test_access_token.py)"
+    ),
+    "happiness-statement": (
+        "the printable year statement of the same verified household session; without one it "
+        "redirects to the phone check (tests/happiness_list/test_list_page.py)"
+    ),
+    "happiness-receipt": (
+        "a receipt-check SMS's short link: its own unguessable token answers yes/no for one entry, "
+        "shows the item, month and amount only, asks for no code or bank detail"
+    ),
+    "api-public-happiness": (
+        "the list as JSON after a `happiness` SMS code (POST /api/v1/public/otp/ with the token): the "
+        "same answer for a wrong phone or code, the same lockout as the page (PublicAPIView)"
+    ),
     "happiness-rate": (
         "the resident's rating form: acts only for the household of this browser's verified 15-minute "
         "session opened under this token; a signed-in staff account gets 403, anyone else goes back "
