@@ -120,7 +120,8 @@ def test_the_coordinator_publishes_through_the_admin_and_a_started_version_is_re
             "item": "medical",
             "region": county_map.county.pk,
             "effective_from": "2026-01-01",
-            "params": '{"spending_ratio": "0.5", "min_spending": "5000"}',
+            "p_spending_ratio": "0.5",
+            "p_min_spending": "5000",
             "note": "首版",
         },
     )
@@ -133,7 +134,7 @@ def test_the_coordinator_publishes_through_the_admin_and_a_started_version_is_re
     # A POST to the read-only page changes nothing.
     client.post(
         f"/admin/eligibility/standard/{standard.pk}/change/",
-        {"params": '{"spending_ratio": "9", "min_spending": "1"}'},
+        {"p_spending_ratio": "9", "p_min_spending": "1"},
     )
     standard.refresh_from_db()
     assert standard.params["spending_ratio"] == "0.5"
@@ -144,7 +145,8 @@ def test_the_coordinator_publishes_through_the_admin_and_a_started_version_is_re
             "item": "medical",
             "region": county_map.county.pk,
             "effective_from": "2026-01-01",
-            "params": '{"spending_ratio": "0.4", "min_spending": "5000"}',
+            "p_spending_ratio": "0.4",
+            "p_min_spending": "5000",
             "note": "",
         },
     )
