@@ -17,7 +17,7 @@ from typing import Any
 class Series:
     label: str
     values: list[float | int | None]
-    kind: str = ""  # "" = the chart's own type; "line" draws this series as a line over bars
+    colour: str = ""  # a fixed colour where the colour means something (the warning colours)
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Figure:
         return {
             "type": self.chart,
             "labels": self.labels,
-            "series": [{"label": s.label, "values": s.values, "kind": s.kind} for s in self.series],
+            "series": [{"label": s.label, "values": s.values, "colour": s.colour} for s in self.series],
         }
 
 

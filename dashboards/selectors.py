@@ -276,6 +276,8 @@ def case_time(scope: Scope, year: int) -> Figure:
 
 
 COLOURS = (Colour.RED, Colour.YELLOW, Colour.BLUE, Colour.NONE)
+# The workbench's badge colours (static/css/workbench.css), so a red bar is the red of the badges.
+COLOUR_HEX = {Colour.RED: "#b3261e", Colour.YELLOW: "#f2c200", Colour.BLUE: "#1f5fbf", Colour.NONE: "#7cb87c"}
 
 
 def open_referrals_by_colour(scope: Scope) -> Figure:
@@ -297,7 +299,10 @@ def open_referrals_by_colour(scope: Scope) -> Figure:
         rows=[[n, *[counts[n].get(c, 0) for c in COLOURS], sum(counts[n].values())] for n in names],
         chart="stacked",
         labels=names,
-        series=[Series(_label(Colour, c), [counts[n].get(c, 0) for n in names]) for c in COLOURS],
+        series=[
+            Series(_label(Colour, c), [counts[n].get(c, 0) for n in names], colour=COLOUR_HEX[c])
+            for c in COLOURS
+        ],
     )
 
 
@@ -364,7 +369,6 @@ def department_ranking(scope: Scope, year: int) -> tuple[Figure, DepartmentRank 
                 _("On-time rate (%)"),
                 [r.on_time_rate for r in shown],
             ),
-            Series(_("Avg. working days"), [r.average_days for r in shown]),
         ],
         note=(
             _("Rank %(rank)s of %(n)s departments.") % {"rank": own.rank, "n": len(ranked)}

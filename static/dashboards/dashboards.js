@@ -10,9 +10,7 @@
   Chart.defaults.font.size = 13;
   Chart.defaults.animation = false;
   var PALETTE = ["#1f5fbf", "#b3261e", "#f2a900", "#2e7d32", "#6a1b9a", "#00838f", "#795548", "#546e7a"];
-  var COLOUR_OF = { "红色：已超期": "#b3261e", "黄色：今日到期": "#f2c200", "蓝色：时间过半": "#1f5fbf", "未超期": "#7cb87c" };
-
-  function colour(label, i) { return COLOUR_OF[label] || PALETTE[i % PALETTE.length]; }
+  function colour(series, i) { return series.colour || PALETTE[i % PALETTE.length]; }
 
   function draw(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
@@ -22,12 +20,16 @@
     var stacked = spec.type === "stacked";
     var type = spec.type === "line" ? "line" : "bar";
     var datasets = spec.series.map(function (s, i) {
-      var c = colour(s.label, i);
+      var c = colour(s, i);
       var d = { label: s.label, data: s.values, backgroundColor: c, borderColor: c, spanGaps: true };
       if (type === "line") { d.fill = false; d.tension = 0; d.pointRadius = 3; }
       if (type === "line" && i === spec.series.length - 1 && spec.series.length > 2) { d.borderDash = [6, 4]; d.pointRadius = 0; }
       return d;
     });
+    if (horizontal) {
+      // One band per label, every label shown (Chart.js would skip some on a fixed height).
+      canvas.parentNode.style.height = Math.max(160, spec.labels.length * 26 * Math.max(1, spec.series.length / 2) + 90) + "px";
+    }
     new Chart(canvas, {
       type: type,
       data: { labels: spec.labels, datasets: datasets },
@@ -37,8 +39,8 @@
         indexAxis: horizontal ? "y" : "x",
         plugins: { legend: { position: "bottom" } },
         scales: {
-          x: { stacked: stacked, beginAtZero: true },
-          y: { stacked: stacked, beginAtZero: true }
+          x: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
+          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0, autoSkip: !horizontal } }
         }
       }
     });
