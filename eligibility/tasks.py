@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,27 @@ def application_verify(application_id: int) -> None:
         log.info("verification.skipped", application_id=application_id, status=exc.extra.get("status"))
         return
     log.info("verification.report", application_id=application_id, report_id=report.pk)
+    if settings.PROVINCE_BACKEND:
+        # After the local report, never before it: a province that does not answer delays nothing.
+        from assist_center.outbox import enqueue
+
+        enqueue(
+            PROVINCE_TASK, kwargs={"application_id": application_id}, dedupe_key=f"province:{application_id}"
+        )
+
+
+PROVINCE_TASK = "eligibility.tasks.province_check"
+
+
+@shared_task(name=PROVINCE_TASK, ignore_result=True)
+def province_check(application_id: int) -> None:
+    """Ask the provincial system for its check of an application (bounded attempts), once."""
+    from .services.province import province_check_run
+
+    try:
+        province_check_run(application_id=application_id)
+    except ObjectDoesNotExist:
+        log.warning("province.application_missing", application_id=application_id)
 
 
 @shared_task(name="eligibility.tasks.pool_import_run")

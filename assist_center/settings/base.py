@@ -399,6 +399,16 @@ SMS_TENCENT_REGION = env.str("SMS_TENCENT_REGION", default="ap-guangzhou")
 SMS_TEMPLATE_IDS = env.dict("SMS_TEMPLATE_IDS", default={})
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 
+# The provincial assistance system's economic check (issue 13, docs/province.md): off unless
+# PROVINCE_CHECK_URL is set. Each attempt is bounded by the timeout, and the attempts by their count.
+PROVINCE_CHECK_URL = env.str("PROVINCE_CHECK_URL", default="")
+PROVINCE_CHECK_SECRET = env.str("PROVINCE_CHECK_SECRET", default="")
+PROVINCE_CHECK_TIMEOUT = env.float("PROVINCE_CHECK_TIMEOUT", default=5.0)
+PROVINCE_CHECK_ATTEMPTS = env.int("PROVINCE_CHECK_ATTEMPTS", default=3)
+PROVINCE_BACKEND = env.str(
+    "PROVINCE_BACKEND", default="eligibility.province.HttpProvince" if PROVINCE_CHECK_URL else ""
+)
+
 # Referral warnings (issue 5): blue when the working days left r <= n * fraction; yellow when
 # r <= REFERRAL_YELLOW_DAYS_LEFT; red after the due date. Default deadline in working days.
 REFERRAL_BLUE_FRACTION = env.float("REFERRAL_BLUE_FRACTION", default=0.5)

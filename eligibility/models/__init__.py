@@ -1,5 +1,6 @@
 from .monitoring import DiscoveryLead, MonitoringWarning
 from .pool import ImportJob, PoolRecord
+from .province import ProvinceCheck
 from .push import PushKey, PushRequest
 from .reports import ItemDecision, VerificationReport
 from .standards import Standard
@@ -10,6 +11,7 @@ __all__ = [
     "ItemDecision",
     "MonitoringWarning",
     "PoolRecord",
+    "ProvinceCheck",
     "PushKey",
     "PushRequest",
     "Standard",

@@ -14,6 +14,7 @@ class VerificationReport(models.Model):
         AUTHORISED = "authorised", _("Automatically on authorisation")
         MANUAL = "manual", _("On demand by staff")
         MONITORING = "monitoring", _("Monitoring re-check")
+        PROVINCE = "province", _("With the province's answer")
 
     application = models.ForeignKey(
         "applications.Application",
