@@ -473,3 +473,33 @@ def test_the_application_page_links_to_the_households_flags_and_card(
     assert reverse("happiness-household-flags", args=[household.pk]) in html
     flags_page = login(personas.assistant_a).get(reverse("happiness-household-flags", args=[household.pk]))
     assert f'data-flag="{ListFlag.objects.get(household=household).pk}"' in flags_page.content.decode()
+
+
+def test_a_nights_queries_follow_the_changed_households_not_the_county(county_map: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    v = county_map.village_a1
+
+    def add(n: int) -> list[Household]:
+        made = [_hh(v) for _ in range(n)]
+        for h in made:
+            _enrol(h, since=dt.date(2026, 1, 1))
+            _entry(h, f"file:dibao:{h.pk}", period=OCT)
+        return made
+
+    def night_after_one_change(day: dt.date, household: Household) -> tuple[int, int]:
+        _entry(household, f"file:dibao:second:{household.pk}", period=OCT, provider="medical_security")
+        with CaptureQueriesContext(connection) as queries:
+            run = flag_check_nightly(today=day)
+        assert run is not None and not run.full
+        return run.households, len(queries.captured_queries)
+
+    small = add(5)
+    flag_check_nightly(today=TODAY)
+    few = night_after_one_change(TODAY + dt.timedelta(days=1), small[0])
+    add(60)
+    flag_check_nightly(today=TODAY + dt.timedelta(days=2))  # reads the 60 new households once
+    many = night_after_one_change(TODAY + dt.timedelta(days=3), small[1])
+    assert few[0] == many[0] == 1
+    assert few[1] == many[1]
