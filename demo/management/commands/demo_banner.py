@@ -31,6 +31,9 @@ def banner_lines() -> list[str]:
         shown = f"{password}   （来自 DEMO_PASSWORD / from DEMO_PASSWORD）"
     else:
         shown = f"{password}   （保存在 / stored in {password_file()}）"
+    # org_N is the member of the N-th demo organisation: one that may claim, one still waiting.
+    first_vetted = next(n for n, spec in enumerate(ORGANISATIONS, 1) if spec.vetted)
+    first_waiting = next(n for n, spec in enumerate(ORGANISATIONS, 1) if not spec.vetted)
     lines = [
         "=" * 72,
         f"{settings.COUNTY_NAME}联合帮扶中心 assist_center — 开发环境 / development",
@@ -38,6 +41,10 @@ def banner_lines() -> list[str]:
         f"管理后台 Admin:           {base}/admin/",
         f"接口文档 API docs:        {base}/api/docs/",
         f"健康检查 Health check:    {base}/healthz",
+        f"公益谷 Charity board:     {base}/charity/   （无需登录 / no login；统计 stats: /charity/stats/）",
+        f"公益谷组织登录 Org login: {base}/charity/login/   org_{first_vetted}"
+        f"（{ORGANISATIONS[first_vetted - 1].name(settings.COUNTY_NAME)}，已审核 / vetted），"
+        f"org_{first_waiting} 待审核 / waiting",
         "",
         "演示账号 Demo logins (同一密码 / one password for all):",
         "  admin                     超级管理员 / superuser",
