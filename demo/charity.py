@@ -9,10 +9,11 @@ disputed, confirmed into the household's benefits ledger, and released by the sw
 top of the board as 优先. A little of the fund ledger, a 公益创投 project and a training session
 complete the public statistics.
 
-The fewer-than-5 rule (charity.services.needs.public_profile) fixes each need's public profile
-when it is published: the first needs of a profile are shown only to vetted organisations, so
-the stage publishes several needs per township of households sharing a profile, and shares a
-category between townships, until the board shows townships to the public.
+The fewer-than-5 rule (charity.services.needs.public_profile) counts the county's registered
+households sharing a need's township × age band × household size: a need of a rare profile is
+widened or shown only to vetted organisations. The stage picks households of common profiles
+(several per township and profile, a category shared between townships), so the board shows
+townships to the public.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from .organisations import ORGANISATIONS
 
 TOWNSHIPS = 4  # those of assistant_1 … assistant_4: where the demo's cases are
 GROUPS_PER_TOWNSHIP = 2  # households sharing a profile, one category each
-PER_GROUP = 8  # the first 4 of a profile stay vetted-only (fewer than 5), the rest are public
+PER_GROUP = 8  # needs per group of households sharing a profile
 # Categories in turn: township k takes the k-th and (k+1)-th, so each is shared by two townships.
 CATEGORY_CYCLE = ("daily_care", "education", "housing", "medical_escort", "donation", "employment")
 
