@@ -49,3 +49,11 @@ def ping(marker: str) -> None:
     audit_record(
         actor=None, action="ping", subject=("ping", marker[:64]), idempotency_key=f"ping:{marker}"[:128]
     )
+
+
+@shared_task(name="assist_center.tasks.audit_archive", ignore_result=True)
+def audit_archive() -> int:
+    """Copy audit events past the retention period into the signed archive (beat, daily)."""
+    from assist_center.audit_archive import audit_archive_run
+
+    return audit_archive_run()

@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .audit_archive import AuditArchiveBatch
 from .calendar import CalendarDay, CalendarYear
 from .departments import Department
 from .outbox import OutboxMessage
@@ -8,6 +9,7 @@ from .sms import SmsMessage
 from .staff import Role, StaffProfile
 
 __all__ = [
+    "AuditArchiveBatch",
     "AuditEvent",
     "CalendarDay",
     "CalendarYear",

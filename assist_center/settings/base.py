@@ -332,6 +332,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     "max_retries": 1,
 }
+# Audit retention (MLPS 2.0: at least 6 months). Events are never deleted by the application;
+# those older than AUDIT_ARCHIVE_AFTER_DAYS are copied into hash-chained, signed files
+# (assist_center/audit_archive.py, docs/operations.md#audit-archive).
+AUDIT_ARCHIVE_AFTER_DAYS = env.int("AUDIT_ARCHIVE_AFTER_DAYS", default=190)
+if AUDIT_ARCHIVE_AFTER_DAYS < 183:
+    raise ImproperlyConfigured("AUDIT_ARCHIVE_AFTER_DAYS must be at least 183 (six months, MLPS 2.0).")
+AUDIT_ARCHIVE_DIR = env.path("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive"))
+AUDIT_ARCHIVE_BATCH_SIZE = env.int("AUDIT_ARCHIVE_BATCH_SIZE", default=10_000)
+# Signs the archive's chain; falls back to SECRET_KEY. Set it in production and keep it: another
+# key makes every existing batch fail verification.
+AUDIT_ARCHIVE_KEY = env.str("AUDIT_ARCHIVE_KEY", default="")
+
 CELERY_BEAT_SCHEDULE = {
     # Re-send outbox rows whose after-commit hand-off failed (broker down, process killed).
     "outbox-sweep": {"task": "assist_center.tasks.outbox_sweep", "schedule": 30.0},
@@ -343,6 +355,9 @@ CELERY_BEAT_SCHEDULE = {
     # Referral colours change at 00:00 Asia/Shanghai; 5 minutes bounds the delay after midnight or a
     # worker outage. Idempotent and advisory-locked: two beats or a redelivered task change nothing twice.
     "referral-colour-sweep": {"task": "referrals.tasks.colour_sweep", "schedule": 300.0},
+    # Audit events past the retention period copied into the signed archive: daily is enough (it is
+    # a copy, nothing waits for it); advisory-locked and resumable, so two beats write each file once.
+    "audit-archive": {"task": "assist_center.tasks.audit_archive", "schedule": crontab(hour=4, minute=20)},
     "calendar-check": {
         "task": "assist_center.tasks.calendar_check_next_year",
         "schedule": crontab(hour=8, minute=0),
