@@ -172,6 +172,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # libpq waits forever for an unreachable server by default: fail fast so requests answer 503.
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=2)
+# A streaming replica for reads that tolerate its lag (dashboards, the public board; docs/scaling.md).
+# Empty: no replica, every read on the primary. Tests mirror "default" to exercise the router.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": DATABASES["default"]["OPTIONS"]["connect_timeout"]},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_READ_REPLICA = "replica" in DATABASES
+DATABASE_ROUTERS = ["assist_center.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("DEBUG", "true")
 
 from .base import *  # noqa: F403
-from .base import CACHES, STORAGES, env
+from .base import CACHES, DATABASES, STORAGES, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Manifest storage 404s under live_server; plain storage serves files straight from static/.
@@ -29,3 +29,8 @@ AXES_ENABLED = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
+
+# The replica alias, mirroring the test database, so the read router is tested (off unless a test
+# turns DATABASE_READ_REPLICA on and declares the alias: tests/core/test_db_router.py).
+DATABASES = {**DATABASES, "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}}}
+DATABASE_READ_REPLICA = False
