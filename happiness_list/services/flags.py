@@ -21,7 +21,9 @@ Once-only and proportional: the night's FlagCheckRun row (unique day, under an a
 records how far the ledger, the roll changes, the reports, the decisions and the referral history
 were read (primary keys); the next night reads the households of the rows past those marks only.
 When the check month moves on (the first night of a month), the households the new month expects
-something for are re-read as well: time alone can make an omission.
+something for are re-read as well: time alone can make an omission. An open omission of the check
+month that a re-read household no longer shows (the payment arrived late) is closed by the system
+with its reason, audited like a cadre's resolution.
 """
 
 from __future__ import annotations
@@ -459,6 +461,46 @@ def _expected_in(month: dt.date) -> set[int]:
     return households
 
 
+AUTO_NOTE = "系统复核：该月待遇已到账（或已转办、已停止在册），遗漏不再成立。"
+
+
+def _settle(households: set[int], findings: list[Finding], month: dt.date) -> int:
+    """Close the open enrolment omissions of the check month that tonight's data no longer shows
+    (the month's benefit arrived late, a referral is now pending, the enrolment was corrected)."""
+    if not households:
+        return 0
+    still = {f.key for f in findings}
+    stale = [
+        flag
+        for flag in ListFlag.objects.filter(
+            household_id__in=households,
+            status=F.Status.OPEN,
+            kind=F.Kind.OMISSION,
+            reason=F.Reason.ENROLLED_NOT_PAID,
+            period=month,
+        ).select_related("township")
+        if flag.dedupe_key not in still
+    ]
+    now = timezone.now()
+    for flag in stale:
+        ListFlag.objects.filter(pk=flag.pk, status=F.Status.OPEN).update(
+            status=F.Status.RESOLVED,
+            resolution=F.Resolution.CORRECTED,
+            resolution_note=AUTO_NOTE,
+            resolved_at=now,
+        )
+        audit_record(
+            actor=None,
+            action="happiness.flag_resolve",
+            subject=flag,
+            old={"status": F.Status.OPEN},
+            new={"status": F.Status.RESOLVED, "resolution": F.Resolution.CORRECTED},
+            reason=AUTO_NOTE,
+            region=flag.township,
+        )
+    return len(stale)
+
+
 def flag_check_nightly(*, today: dt.date | None = None) -> FlagCheckRun | None:
     """Run the night's check once; None when tonight's run exists already (another beat, a retry)."""
     today = today or timezone.localdate()
@@ -481,7 +523,9 @@ def flag_check_nightly(*, today: dt.date | None = None) -> FlagCheckRun | None:
         full = prev is None or prev.check_month != month
         if full:
             households |= _expected_in(month)
-        raised = _write(flags_detect(households, today=today))
+        findings = flags_detect(households, today=today)
+        raised = _write(findings)
+        settled = _settle(households, findings, month)
         run = FlagCheckRun.objects.create(
             day=today,
             check_month=month,
@@ -496,7 +540,13 @@ def flag_check_nightly(*, today: dt.date | None = None) -> FlagCheckRun | None:
             actor=None,
             action="happiness.flag_check",
             subject=run,
-            new={"month": f"{month:%Y-%m}", "households": len(households), "raised": raised, "full": full},
+            new={
+                "month": f"{month:%Y-%m}",
+                "households": len(households),
+                "raised": raised,
+                "settled": settled,
+                "full": full,
+            },
         )
     return run
 

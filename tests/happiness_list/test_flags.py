@@ -503,3 +503,18 @@ def test_a_nights_queries_follow_the_changed_households_not_the_county(county_ma
     many = night_after_one_change(TODAY + dt.timedelta(days=3), small[1])
     assert few[0] == many[0] == 1
     assert few[1] == many[1]
+
+
+def test_an_omission_the_next_night_no_longer_shows_is_closed_by_the_system_audited(county_map: Any) -> None:
+    late, still_missing = _hh(county_map.village_a1), _hh(county_map.village_a1)
+    for h in (late, still_missing):
+        _enrol(h, since=dt.date(2026, 1, 1))
+    flag_check_nightly(today=TODAY)
+    assert ListFlag.objects.filter(status="open").count() == 2
+    _entry(late, "file:dibao:late", period=OCT)  # October's payment arrives late
+    flag_check_nightly(today=TODAY + dt.timedelta(days=1))
+    closed = ListFlag.objects.get(household=late)
+    assert closed.status == "resolved" and closed.resolved_by is None and "已到账" in closed.resolution_note
+    assert ListFlag.objects.get(household=still_missing).status == "open"
+    event = AuditEvent.objects.get(action="happiness.flag_resolve", subject_id=str(closed.pk))
+    assert event.actor is None and "已到账" in event.reason
