@@ -21,6 +21,7 @@ urlpatterns: list = [
     ),
     path("charity/portal/projects/", portal.projects, name="charity-portal-projects"),
     path("charity/portal/projects/<str:public_id>/", portal.project_detail, name="charity-portal-project"),
+    path("charity/staff/", staff.worklist, name="charity-staff"),
     path("charity/staff/needs/<int:need_id>/", staff.need_publish_page, name="charity-staff-need"),
     path("charity/staff/claims/<int:claim_id>/", staff.claim_page, name="charity-staff-claim"),
     # Funds, projects, training and the public statistics (charity-funds).

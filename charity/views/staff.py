@@ -13,7 +13,7 @@ from assist_center.scopes import get_in_scope_or_404
 from assist_center.staff_views import staff_context, staff_view
 
 from ..models import Claim, ClaimUpdate, Need, Organisation
-from ..selectors import claim_visible_to_staff_or_404, public_need_dict
+from ..selectors import claim_visible_to_staff_or_404, public_need_dict, scope_claims, scope_needs
 from ..services.claims import (
     claim_cancel,
     claim_confirm,
@@ -22,6 +22,29 @@ from ..services.claims import (
     claim_return,
 )
 from ..services.needs import need_preview, need_publish, need_withdraw_consent
+
+LIST_LIMIT = 200
+
+
+@staff_view(may_publish_needs)
+@require_http_methods(["GET", "HEAD"])
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The centre's 公益谷 to-do list, in the user's scope: needs to publish, completions to confirm."""
+    user = request.user
+    drafts = (
+        scope_needs(Need.objects.filter(status=Need.Status.DRAFT), user)
+        .select_related("township")
+        .order_by("created_at", "pk")[:LIST_LIMIT]
+    )
+    waiting = (
+        scope_claims(Claim.objects.filter(status__in=[Claim.Status.REPORTED, Claim.Status.DISPUTED]), user)
+        .select_related("need", "need__township", "organisation")
+        .order_by("reported_at", "pk")[:LIST_LIMIT]
+    )
+    ctx = {**staff_context(request, "公益谷工作台"), "drafts": list(drafts), "claims": list(waiting)}
+    response = render(request, "charity/staff_worklist.html", ctx)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class PublishForm(forms.Form):

@@ -268,3 +268,33 @@ def test_another_organisations_project_is_404_in_the_portal_even_when_public(
         assert r.status_code == 403, persona
     r = Client().get("/charity/portal/projects/")
     assert r.status_code == 302 and r["Location"].startswith("/charity/login/")
+
+
+def test_the_centres_worklist_lists_the_users_township_only_and_is_403_for_other_roles(
+    personas: Any, county_map: Any, login: Any
+) -> None:
+    _orgs(personas)
+    draft_a = draft_need(personas.coordinator, county_map.village_a1)
+    draft_b = draft_need(personas.coordinator, county_map.village_b1)
+    claim_a = _claimed(personas, county_map)
+    claim_report_completion(actor=personas.org_member_1, claim_id=claim_a.pk, text="已送达", in_kind="轮椅")
+    need_b = published_need(personas.coordinator, county_map.village_b1)
+    claim_b = need_claim(actor=personas.org_member_2, public_id=need_b.public_id)
+    claim_report_completion(actor=personas.org_member_2, claim_id=claim_b.pk, text="已送达", in_kind="米面")
+    links = {
+        "a": (f"/charity/staff/needs/{draft_a.pk}/", f"/charity/staff/claims/{claim_a.pk}/"),
+        "b": (f"/charity/staff/needs/{draft_b.pk}/", f"/charity/staff/claims/{claim_b.pk}/"),
+    }
+    url = "/charity/staff/"
+    for persona, own, other in (("assistant_a", "a", "b"), ("assistant_b", "b", "a")):
+        r = login(getattr(personas, persona)).get(url)
+        assert r.status_code == 200
+        page = r.content.decode()
+        assert all(link in page for link in links[own]), persona
+        assert not any(link in page for link in links[other]), persona
+        assert "待确认的认领（1）" in page
+    everything = login(personas.coordinator).get(url).content.decode()
+    assert all(link in everything for pair in links.values() for link in pair)
+    for persona in ("cadre_a1", "dept_civil", "auditor", "org_member_1", "org_member_2"):
+        assert login(getattr(personas, persona)).get(url).status_code == 403, persona
+    assert Client().get(url).status_code == 302
