@@ -63,8 +63,34 @@ class RequestInfoForm(forms.Form):
     question = _text(_("Question to the centre"))
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks their type and size by content."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if not data:
+            return []
+        single = super().clean
+        rows = data if isinstance(data, list | tuple) else [data]
+        return [single(d, initial) for d in rows]
+
+
 class AnswerInfoForm(forms.Form):
     answer = _text(_("Answer"))
+    attachments = MultipleFileField(
+        label=_("Attachments (optional)"),
+        required=False,
+        help_text=_(
+            "Photos (JPEG, PNG) or PDF files, up to 5; only this department and the centre can open them."
+        ),
+    )
 
 
 class ReturnForm(forms.Form):

@@ -444,3 +444,36 @@ class WorkNotice(models.Model):
 
     def __str__(self) -> str:
         return self.idempotency_key
+
+
+class InfoAttachment(models.Model):
+    """A file the centre attached to its answer to a department's question (issue 16).
+
+    Stored in the database like the paper authorisation scans (bytes, checked type, SHA-256);
+    shown only through the referral's page, so to its department and the centre in scope.
+    """
+
+    referral = models.ForeignKey(
+        Referral, verbose_name=_("referral"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(pgettext_lazy("file", "content type"), max_length=40, editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    data = models.BinaryField(_("file"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

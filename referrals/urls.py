@@ -24,6 +24,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="workbench-referral-answer-info",
     ),
     path(
+        "staff/referrals/<int:referral_id>/attachments/<int:attachment_id>/",
+        workbench.referral_attachment,
+        name="workbench-referral-attachment",
+    ),
+    path(
         "staff/referrals/<int:referral_id>/return/",
         workbench.referral_return,
         name="workbench-referral-return",

@@ -173,6 +173,9 @@ SCOPE_TESTS: dict[str, str] = {
     "workbench-referral-accept": _WB_404,
     "workbench-referral-request-info": _WB_404,
     "workbench-referral-answer-info": _WB_404,
+    "workbench-referral-attachment": (
+        "tests/referrals/test_attachments.py::test_another_department_or_township_gets_404_and_no_file"
+    ),
     "workbench-referral-return": _WB_404,
     "workbench-referral-complete": _WB_404,
     "workbench-referral-reassign": _WB_404,

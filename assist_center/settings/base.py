@@ -441,6 +441,9 @@ PROVINCE_BACKEND = env.str(
 REFERRAL_BLUE_FRACTION = env.float("REFERRAL_BLUE_FRACTION", default=0.5)
 REFERRAL_YELLOW_DAYS_LEFT = env.int("REFERRAL_YELLOW_DAYS_LEFT", default=0)
 REFERRAL_DEFAULT_DAYS = env.int("REFERRAL_DEFAULT_DAYS", default=2)
+# Files the centre attaches to its answer to a department's question (issue 16): each at most this
+# many bytes (photos, scans and PDFs only, checked by their content), at most 5 per answer.
+REFERRAL_ATTACHMENT_MAX_BYTES = env.int("REFERRAL_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
 if not 0 <= REFERRAL_BLUE_FRACTION <= 1:
     raise ImproperlyConfigured("REFERRAL_BLUE_FRACTION must be a share between 0 and 1 (0.5: half the time).")
 if REFERRAL_YELLOW_DAYS_LEFT < 0:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,6 +40,7 @@ from .. import selectors
 from ..colours import colour_for
 from ..models import Case, Colour, Notification, Referral, ReferralOutcome
 from ..permissions import referral_status_allows, require_referral_role
+from .attachments import attachments_check, attachments_save
 
 logger = logging.getLogger(__name__)
 
@@ -164,11 +166,18 @@ def referral_request_info(*, actor: Actor, referral_id: int, question: str) -> R
     return referral
 
 
-def referral_answer_info(*, actor: Actor, referral_id: int, answer: str) -> Referral:
-    """The centre answers: the clock resumes, and the due date moves by the working days paused."""
+def referral_answer_info(
+    *, actor: Actor, referral_id: int, answer: str, attachments: Sequence[Any] = ()
+) -> Referral:
+    """The centre answers: the clock resumes, and the due date moves by the working days paused.
+
+    `attachments` are uploaded files (photos or PDFs, checked by their content and size before
+    anything is saved); they belong to this referral, so only its department and the centre see them.
+    """
     found = selectors.referral_get(user=actor, referral_id=referral_id)
     require_referral_role(actor, found, "answer_info")
     answer = clean_text("answer", answer, required=True)
+    files = attachments_check(attachments)
     today = timezone.localdate()
     with transaction.atomic():
         referral = _lock(found.pk)
@@ -191,12 +200,19 @@ def referral_answer_info(*, actor: Actor, referral_id: int, answer: str) -> Refe
         fields = ["status", "paused_days", "due_date", "provisional", "paused_since", "brief"]
         fields += record_colour_change(referral, today=today)
         referral.save(update_fields=fields)
+        saved = attachments_save(referral=referral, files=files, actor=actor)
         audit_record(
             actor=actor,
             action="referral.answer_info",
             subject=referral,
             old=old,
-            new={"status": resumed, "due_date": referral.due_date, "paused_days": referral.paused_days},
+            # The files by hash only: their names may name a person.
+            new={
+                "status": resumed,
+                "due_date": referral.due_date,
+                "paused_days": referral.paused_days,
+                "attachments": [a.sha256 for a in saved],
+            },
             reason=answer,
             region=referral.township,
             department=referral.department,

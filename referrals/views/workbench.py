@@ -18,10 +18,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -369,6 +370,7 @@ def render_referral(
         "brief": _brief_rows(referral.brief),
         "brief_items": _brief_items(referral.brief),
         "thread": _thread(referral.brief),
+        "attachments": list(referral.attachments.defer("data").select_related("uploaded_by")),
         "history": _history(referral),
         "outcomes_done": [
             (str(labels.get(o.item, o.item)), o)
@@ -503,14 +505,17 @@ def referral_request_info(request: HttpRequest, referral_id: int) -> HttpRespons
 @action_post
 @staff_view(is_centre)
 def referral_answer_info(request: HttpRequest, referral_id: int) -> HttpResponse:
-    form = AnswerInfoForm(request.POST)
+    form = AnswerInfoForm(request.POST, request.FILES)
     return _run(
         request,
         referral_id,
         form=form,
         slot="answer_info",
         call=lambda r: actions.referral_answer_info(
-            actor=request.user, referral_id=r.pk, answer=form.cleaned_data["answer"]
+            actor=request.user,
+            referral_id=r.pk,
+            answer=form.cleaned_data["answer"],
+            attachments=form.cleaned_data["attachments"],
         ),
         done=_("The answer was sent to the department; its deadline runs again."),
     )
@@ -609,3 +614,26 @@ def referral_cancel(request: HttpRequest, referral_id: int) -> HttpResponse:
         ),
         done=_("The referral was cancelled."),
     )
+
+
+@require_GET
+@staff_view(may_use_workbench)
+def referral_attachment(request: HttpRequest, referral_id: int, attachment_id: int) -> HttpResponse:
+    """One file of the centre's answer: only through the referral in scope (else 404), audited."""
+    referral = referral_get(user=request.user, referral_id=referral_id)
+    attachment = referral.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    household_access_record(
+        actor=request.user,
+        household_id=referral.case.application.household_id,
+        purpose=AccessPurpose.DOWNLOAD,
+        subject=referral,
+    )
+    response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
+    # Always a download, never shown inline in the site's origin; the type is the checked one.
+    disposition = content_disposition_header(as_attachment=True, filename=attachment.name)
+    response["Content-Disposition"] = disposition or "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
