@@ -48,7 +48,8 @@ def _add_months(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _first_township() -> Region | None:
+def first_township() -> Region | None:
+    """The township of assistant_1 (the demo's first township), or None before the county stage."""
     profile = (
         StaffProfile.objects.filter(role=Role.TOWNSHIP_ASSISTANT, user__username__startswith="assistant_")
         .select_related("region")
@@ -58,6 +59,10 @@ def _first_township() -> Region | None:
     return profile.region if profile is not None else None
 
 
+# The name demo.happiness imports (kept until it uses the public one above).
+_first_township = first_township
+
+
 def _entry(household_id: int, key: str, **kw: object) -> None:
     benefit_record(actor=ACTOR, household_id=household_id, source_key=key, **kw)  # type: ignore[arg-type]
 
@@ -65,7 +70,7 @@ def _entry(household_id: int, key: str, **kw: object) -> None:
 def seed_checks(*, today: dt.date | None = None) -> SeedChecksResult:
     today = today or timezone.localdate()
     month = check_month_of(today)
-    township = _first_township()
+    township = first_township()
     departments = list(Department.objects.order_by("code"))
     if township is None or len(departments) < 2:
         raise SeedChecksError("演示遗漏与重复未生成：请先运行 county 阶段。")
