@@ -29,6 +29,7 @@ from .cases import SeedCasesError, seed_cases
 from .charity import SeedCharityError, seed_charity
 from .checks import SeedChecksError, seed_checks
 from .county import build
+from .happiness import SeedHappinessError, seed_happiness
 from .monitoring import SeedMonitoringError, seed_monitoring
 from .password import get_or_create_demo_password
 from .pool import SeedPoolResult, seed_pool_records, seed_standards
@@ -230,6 +231,19 @@ def checks(options: Options, console: Console) -> None:
     )
 
 
+def happiness(options: Options, console: Console) -> None:
+    """The 幸福清单: 幸福签 cards of the first township's households that received help this year."""
+    started = time.monotonic()
+    try:
+        result = seed_happiness()
+    except SeedHappinessError as exc:
+        raise StageError(str(exc)) from exc
+    console.stdout(
+        f"演示幸福清单已生成（{time.monotonic() - started:.1f} 秒，{result.township}）："
+        f"幸福签 {result.cards} 张（新发 {result.issued} 张）。"
+    )
+
+
 # In the order they run: the pool describes the county's households, the cases are made from both,
 # the rolls from the cases' granted outcomes and the pool's list of existing recipients.
 STAGES: dict[str, Callable[[Options, Console], None]] = {
@@ -240,4 +254,5 @@ STAGES: dict[str, Callable[[Options, Console], None]] = {
     "monitoring": monitoring,  # warnings and leads, from imports of changed records
     "charity": charity,  # the 公益谷 board, from the cases' and the county's households
     "checks": checks,  # the happiness list's omission and duplicate flags (after rolls and charity)
+    "happiness": happiness,  # the 幸福签 cards of the households with a year on their lists
 }

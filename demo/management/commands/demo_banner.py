@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from assist_center.models import Department
 from demo.county import VILLAGE_CADRES
+from demo.happiness import showcase
 from demo.organisations import ORGANISATIONS
 from demo.password import password_file, read_demo_password
 from demo.regions import TOWNSHIPS
@@ -63,6 +64,17 @@ def banner_lines() -> list[str]:
         f"  org_1 … org_{len(ORGANISATIONS)}            社会组织成员（公益谷）/ organisation members",
         f"  密码 Password:            {shown}",
     ]
+    try:
+        shown_list = showcase()
+    except Exception:  # the banner must print even on a half-seeded database
+        shown_list = None
+    if shown_list is not None:
+        lines += [
+            "",
+            f"幸福清单 Happiness list:   {shown_list.url}",
+            f"  本户手机 phone to use:   {shown_list.phone}"
+            "   （验证码见下方短信文件 / the code is in the SMS file）",
+        ]
     if getattr(settings, "STAFF_REQUIRE_2FA", False):
         lines += [
             "",
