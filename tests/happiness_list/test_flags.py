@@ -518,3 +518,32 @@ def test_an_omission_the_next_night_no_longer_shows_is_closed_by_the_system_audi
     assert ListFlag.objects.get(household=still_missing).status == "open"
     event = AuditEvent.objects.get(action="happiness.flag_resolve", subject_id=str(closed.pk))
     assert event.actor is None and "已到账" in event.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_beats_at_the_same_moment_run_the_night_once(county_map: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    h = _hh(county_map.village_a1)
+    _enrol(h, since=dt.date(2026, 1, 1))
+    results: list[Any] = []
+    barrier = threading.Barrier(2)
+
+    def beat() -> None:
+        try:
+            barrier.wait()
+            results.append(flag_check_nightly(today=TODAY))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 2
+    assert sorted(r is None for r in results) == [False, True]
+    assert FlagCheckRun.objects.count() == 1
+    assert ListFlag.objects.count() == 1
