@@ -157,12 +157,15 @@ def test_an_organisation_claims_and_completes_a_need_on_a_phone_and_the_statisti
     page.get_by_role("button", name="已收到").click()
     expect(page.locator("[role=status]")).to_contain_text("感谢您的反馈")
 
-    # The township assistant signs in and confirms the completion.
-    page.goto(f"{base}/charity/staff/claims/{claim.pk}/")
+    # The township assistant signs in, finds the completion on the 公益谷 worklist and confirms it.
+    page.goto(f"{base}/charity/staff/")
     expect(page.locator("#id_username")).to_be_visible()
     page.fill("#id_username", personas.assistant_a.username)
     page.fill("#id_password", PASSWORD)
     page.locator("input[type=submit], button[type=submit]").first.click()
+    expect(page.locator("#content")).to_contain_text("待确认的认领（1）")
+    shot(page, "charity-staff-worklist.png")
+    page.get_by_role("link", name=need.public_id).click()
     confirm = page.get_by_role("button", name="确认完成（记入幸福清单）")
     expect(confirm).to_be_visible()
     shot(page, "charity-staff-claim.png")
