@@ -969,8 +969,13 @@ PAGES: dict[str, Page] = {
 }
 
 
+def page_figures_for(scope: Scope, slug: str, year: int, today: dt.date) -> list[Figure]:
+    return PAGES[slug].build(scope, year, today)
+
+
 def page_figures(*, user: Any, slug: str, year: int, today: dt.date | None = None) -> list[Figure]:
-    """The figures of one dashboard page for the user (callers have checked the user may see it)."""
+    """The figures of one dashboard page for the user, computed now (callers have checked the user
+    may see it; the pages read them through dashboards.snapshots)."""
     scope = scope_of(user)
     assert scope is not None
-    return PAGES[slug].build(scope, year, today or timezone.localdate())
+    return page_figures_for(scope, slug, year, today or timezone.localdate())

@@ -23,7 +23,8 @@ from assist_center.models import Department, Region
 from assist_center.staff_views import staff_context, staff_view
 
 from .exports import figure_xlsx
-from .selectors import PAGES, Scope, may_see_dashboard, page_figures, scope_of
+from .selectors import PAGES, Scope, may_see_dashboard, scope_of
+from .snapshots import page_snapshot
 
 
 class YearForm(forms.Form):
@@ -64,7 +65,7 @@ def dashboard(request: HttpRequest, slug: str = "overview") -> HttpResponse:
     assert scope is not None
     page = _page_or_404(slug, scope)
     form, year = _year(request)
-    figures = page_figures(user=request.user, slug=page.slug, year=year)
+    snapshot = page_snapshot(user=request.user, slug=page.slug, year=year)
     tabs = [
         (p.title(), reverse("dashboard-page", args=[p.slug]), p.slug == page.slug)
         for p in PAGES.values()
@@ -84,8 +85,9 @@ def dashboard(request: HttpRequest, slug: str = "overview") -> HttpResponse:
                 "data": f.chart_data(),
                 "xlsx": f"{reverse('dashboard-export', args=[page.slug, f.key])}?year={year}",
             }
-            for f in figures
+            for f in snapshot.figures
         ],
+        "computed_at": timezone.localtime(snapshot.computed_at),
     }
     response = render(request, "dashboards/page.html", ctx)
     response["Cache-Control"] = "no-store"
@@ -99,9 +101,8 @@ def dashboard_export(request: HttpRequest, slug: str, figure: str) -> HttpRespon
     assert scope is not None
     page = _page_or_404(slug, scope)
     _form, year = _year(request)
-    found = next(
-        (f for f in page_figures(user=request.user, slug=page.slug, year=year) if f.key == figure), None
-    )
+    figures = page_snapshot(user=request.user, slug=page.slug, year=year).figures
+    found = next((f for f in figures if f.key == figure), None)
     if found is None:
         raise Http404
     response = HttpResponse(

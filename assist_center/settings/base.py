@@ -361,6 +361,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "assist_center.tasks.outbox_sweep", "schedule": 30.0},
     # Retry SMS that failed with a temporary error, with backoff recorded on each row.
     "sms-retry": {"task": "assist_center.tasks.sms_retry_due", "schedule": 60.0},
+    # The county's dashboard pages recomputed before their 10-minute snapshots expire (issue 13).
+    "dashboards-refresh": {"task": "dashboards.tasks.dashboards_refresh", "schedule": 300.0},
     # 浙政钉 / DingTalk notices the robot's 20-a-minute limit or a timeout held back (issue 13).
     "work-notice-retry": {"task": "referrals.tasks.work_notice_retry_due", "schedule": 60.0},
     # The State Council publishes next year's holidays in Nov/Dec: remind staff to confirm it.

@@ -549,3 +549,47 @@ def test_each_page_runs_at_most_twelve_figure_queries_whatever_the_data(
     with CaptureQueriesContext(connection) as again:
         client.get(reverse("dashboard"))
     assert len(again) == len(few)
+
+
+def test_a_page_serves_its_snapshot_until_the_task_refreshes_it(
+    county: County, personas: Any, county_map: Any, login: Any
+) -> None:
+    from dashboards.tasks import dashboards_refresh
+
+    client = login(personas.coordinator)
+
+    def on_behalf_count() -> int:
+        fig = next(
+            f for f in client.get(reverse("dashboard")).context["figures"] if f["f"].key == "applications"
+        )
+        return sum(r[-1] for r in fig["f"].rows)
+
+    assert on_behalf_count() == 3
+    _application(
+        county_map.village_b1,
+        needs=["dibao"],
+        submitted="2026-11-09",
+        verified="2026-11-10",
+        decided_by=personas.assistant_b,
+    )
+    assert on_behalf_count() == 3  # the kept figures: the page does not recompute
+    assert dashboards_refresh.apply().get() == 4
+    assert on_behalf_count() == 4
+    # A township's own snapshot is kept apart from the county's.
+    own = login(personas.assistant_b).get(reverse("dashboard"))
+    assert sum(r[-1] for r in own.context["figures"][0]["f"].rows) == 2
+    assert re.search(r'id="db-computed">[^<]*2026-12-07 10:00', own.content.decode())
+
+
+def test_a_page_works_with_the_cache_down(county: County, personas: Any, login: Any, settings: Any) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    from django.core.cache import caches
+
+    caches._settings = None  # type: ignore[attr-defined]
+    response = login(personas.coordinator).get(reverse("dashboard"))
+    assert response.status_code == 200 and 'id="figure-cases"' in response.content.decode()
