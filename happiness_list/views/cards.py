@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record, household_access_record_many
 from assist_center.models import Region, Role
 from assist_center.pdf import attachment_response
 from assist_center.permissions import is_centre
@@ -36,6 +38,9 @@ def _pdf(content: bytes, filename: str, ascii_fallback: str) -> HttpResponse:
 def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     """Print the household's card: a new token, so an earlier card stops working."""
     cards = card_service.cards_print(actor=request.user, household_ids=[household_id])
+    household_access_record(
+        actor=request.user, household_id=household_id, purpose=AccessPurpose.DOWNLOAD, subject=cards[0]
+    )
     return _pdf(card_service.cards_pdf(cards), "幸福签.pdf", f"happiness-card-{household_id}.pdf")
 
 
@@ -49,6 +54,9 @@ def village_cards(request: HttpRequest, village_id: int) -> HttpResponse:
     if len(households) > card_service.MAX_BATCH:
         households = households[: card_service.MAX_BATCH]
     cards = card_service.cards_print(actor=request.user, household_ids=[h.pk for h in households])
+    household_access_record_many(
+        actor=request.user, household_ids=[h.pk for h in households], purpose=AccessPurpose.DOWNLOAD
+    )
     return _pdf(
         card_service.cards_pdf(cards), f"{village.name}幸福签.pdf", f"happiness-cards-{village.code}.pdf"
     )

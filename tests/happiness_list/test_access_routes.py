@@ -46,6 +46,10 @@ _MONITORING = f"{THIS_FILE}::test_monitoring_warning_pages_are_logged"
 _LEAD = f"{THIS_FILE}::test_outreach_lead_pages_are_logged"
 _WHATIF = f"{THIS_FILE}::test_the_what_if_table_and_its_csv_log_every_household_in_them"
 _HOUSEHOLD = f"{THIS_FILE}::test_the_household_page_is_logged"
+_FLAGS = (
+    "tests/happiness_list/test_flags.py::test_the_worklist_is_the_townships_another_townships_flag_is_404"
+)
+_CARDS = "tests/happiness_list/test_cards_receipts.py"
 
 # URL name or "admin:<app>.<Model>" -> (the purpose logged, the test proving it).
 READS: dict[str, tuple[AccessPurpose, str]] = {
@@ -74,6 +78,18 @@ READS: dict[str, tuple[AccessPurpose, str]] = {
     "workbench-referral": (P.REFERRAL_BRIEF, _BRIEF),
     "api-referral-detail": (P.REFERRAL_BRIEF, _BRIEF),
     "staff-household": (P.HOUSEHOLD_PAGE, _HOUSEHOLD),
+    # The cadre's side of the happiness list (issue 12): a flag with its evidence, a household's flags,
+    # a household's or a village's 幸福签 cards (the PDF names the masked head and the village).
+    "happiness-flag": (P.FLAG_REVIEW, _FLAGS),
+    "happiness-household-flags": (P.FLAG_REVIEW, _FLAGS),
+    "happiness-card": (
+        P.DOWNLOAD,
+        f"{_CARDS}::test_printing_a_households_card_rotates_its_token_and_is_scoped",
+    ),
+    "happiness-village-cards": (
+        P.DOWNLOAD,
+        f"{_CARDS}::test_a_villages_batch_prints_every_household_and_another_village_is_404",
+    ),
 }
 
 _LIST = "a list of masked summaries of many households; opening one is the logged read"
@@ -83,6 +99,9 @@ _OWN = "the resident's own data, on the login-free pages (the resident is not lo
 
 # URL name or "admin:<app>.<Model>" -> why it shows no household's personal data to a reader.
 NOT_READS: dict[str, str] = {
+    "happiness-flags": _LIST,
+    "happiness-card-batches": "the villages in scope, each with a print button: no household's data",
+    "happiness-assisted-open": _ACTION,
     "home": "the public front page",
     "healthz": "load-balancer probe",
     "api-schema": "OpenAPI schema",
@@ -186,6 +205,9 @@ PENDING_CLASSIFICATION: frozenset[str] = frozenset(
         "admin:benefits_enrolment_state",
         "admin:benefits_rolltask_resolve",
         "admin:charity.Organisation",
+        "admin:eligibility_importjob_template",
+        "charity-staff",
+        "workbench-referral-attachment",
         "admin:charity.PublicReport",
         "admin:eligibility.PushKey",
         "admin:otp_static.StaticDevice",
@@ -221,13 +243,6 @@ PENDING_CLASSIFICATION: frozenset[str] = frozenset(
         "dashboard-page",
         "evaluation-detail",
         "evaluation-home",
-        "happiness-assisted-open",
-        "happiness-card",
-        "happiness-card-batches",
-        "happiness-flag",
-        "happiness-flags",
-        "happiness-household-flags",
-        "happiness-village-cards",
         "rating-dispute",
         "rating-dispute-review",
         "rating-task",

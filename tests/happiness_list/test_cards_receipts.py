@@ -51,6 +51,7 @@ def test_printing_a_households_card_rotates_its_token_and_is_scoped(
     assert card.version == old_version + 1 and card.token != old_token
     assert not HappinessCard.objects.filter(token=old_token).exists()
     assert AuditEvent.objects.filter(action="happiness.card_print").count() == 2
+    assert HouseholdAccess.objects.filter(household_id=h.pk, purpose="download").count() == 2
 
     # Another township's household, a village cadre, a department: no card.
     assert a.post(reverse("happiness-card", args=[other.pk])).status_code == 404
@@ -87,6 +88,8 @@ def test_a_villages_batch_prints_every_household_and_another_village_is_404(
     assert batch.status_code == 200 and batch.content.startswith(b"%PDF")
     assert HappinessCard.objects.filter(household__in=households).count() == 3
     assert HappinessCard.objects.count() == 3
+    logged = HouseholdAccess.objects.filter(purpose="download").values_list("household_id", flat=True)
+    assert sorted(logged) == sorted(h.pk for h in households)
     assert a.post(reverse("happiness-village-cards", args=[county_map.village_b1.pk])).status_code == 404
     assert (
         login(personas.cadre_a1)

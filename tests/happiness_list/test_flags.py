@@ -429,6 +429,7 @@ def test_the_worklist_is_the_townships_another_townships_flag_is_404(
     # The household's own page of flags and its card.
     own = a.get(reverse("happiness-household-flags", args=[mine.pk])).content.decode()
     assert f'data-flag="{flag_a.pk}"' in own
+    assert HouseholdAccess.objects.filter(household_id=mine.pk, purpose="flag_review").count() == 3
 
     # The coordinator sees both; a village cadre reads its village's but may not resolve.
     c = login(personas.coordinator).get(reverse("happiness-flags")).content.decode()
