@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from assist_center.admin.base import CountyWideAdmin
@@ -27,7 +28,7 @@ from assist_center.audit import audit_record
 from assist_center.errors import ApplicationError
 
 from ..models import ImportJob
-from ..pool.categories import CATEGORIES
+from ..pool.categories import CATEGORIES, template_example_row, template_headers
 from ..pool.importer import escape_formula, expected_columns
 from ..services.imports import MAX_UPLOAD_BYTES, pool_import_requeue, pool_import_start
 
@@ -54,7 +55,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [(c.code, f"{c.name} ({c.code})") for c in CATEGORIES.values()]  # type: ignore[attr-defined]
+        self.fields["category"].choices = [(c.code, c.name) for c in CATEGORIES.values()]  # type: ignore[attr-defined]
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -144,6 +145,11 @@ class ImportJobAdmin(CountyWideAdmin):
         wrap = self.admin_site.admin_view
         custom = [
             path("upload/", wrap(self.upload_view), name="eligibility_importjob_upload"),
+            path(
+                "template/<str:category>.csv",
+                wrap(self.template_view),
+                name="eligibility_importjob_template",
+            ),
             path("<path:object_id>/status/", wrap(self.status_view), name="eligibility_importjob_status"),
             path("<path:object_id>/errors/", wrap(self.errors_view), name="eligibility_importjob_errors"),
         ]
@@ -183,11 +189,37 @@ class ImportJobAdmin(CountyWideAdmin):
             "opts": self.opts,
             "form": form,
             "categories": [
-                {"code": c.code, "name": c.name, "columns": ", ".join(expected_columns(c))}
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "columns": ", ".join(expected_columns(c)),
+                    "headers": "、".join(template_headers(c)),
+                    "template_url": reverse("admin:eligibility_importjob_template", args=[c.code]),
+                }
                 for c in CATEGORIES.values()
             ],
         }
         return TemplateResponse(request, "admin/eligibility/importjob/upload.html", context)
+
+    def template_view(self, request: HttpRequest, category: str) -> HttpResponse:
+        """A category's template: the Chinese headers and one example row, CSV that Excel opens."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        spec = CATEGORIES.get(category)
+        if spec is None:
+            from django.http import Http404
+
+            raise Http404
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(template_headers(spec))
+        writer.writerow(template_example_row(spec))
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=f"{spec.name}导入模板.csv")
+            or f'attachment; filename="{spec.code}-template.csv"'
+        )
+        return response
 
     def status_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         job = self._job(request, object_id)

@@ -7,6 +7,7 @@ A departmental file is CSV (UTF-8 or GB18030) or XLSX with the columns
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -594,3 +595,70 @@ _payment("payment_disability", "残疾人两项补贴发放", "disabled_federati
 _payment("payment_utility", "电费等生活费用减免", "power_supply", "utility_relief")
 _payment("payment_medical_aid", "医疗救助结算", "medical_security", "medical")
 _payment("payment_disaster", "受灾人员救助发放", "emergency", "disaster")
+
+
+# --- Chinese column headers (issue 16) -----------------------------------------------------------
+# A department's own export names its columns in Chinese. Each column is accepted under its code
+# (id_number), its Chinese header (身份证号码) and that header with its unit (购置价格（元）); the
+# downloadable template uses the Chinese header with the unit.
+COMMON_HEADERS: dict[str, tuple[str, ...]] = {
+    "id_number": ("身份证号码", "身份证号", "公民身份号码"),
+    "record_id": ("记录编号", "记录号", "业务编号"),
+    "effective_date": ("生效日期", "业务日期"),
+}
+_TRAILING_HINT = re.compile(r"[（(][^（）()]*[）)]$")
+
+
+def normalise_header(text: str) -> str:
+    """A header cell as compared: no BOM or spaces, ASCII brackets as full-width, codes lower case."""
+    cleaned = text.strip().lstrip("\ufeff").replace(" ", "").replace("\u3000", "")
+    return cleaned.replace("(", "（").replace(")", "）").lower()
+
+
+def field_header(spec: FieldSpec) -> str:
+    """The Chinese header of a field: its label without the trailing hint, with its unit."""
+    short = _TRAILING_HINT.sub("", spec.label).strip() or spec.label
+    return f"{short}（{spec.unit}）" if spec.unit else short
+
+
+def template_headers(category: Category) -> list[str]:
+    return [COMMON_HEADERS[c][0] for c in COMMON_COLUMNS] + [field_header(f) for f in category.fields]
+
+
+def column_aliases(category: Category) -> dict[str, str]:
+    """Every accepted header (normalised) -> the column code. An alias two fields share is dropped."""
+    candidates: dict[str, set[str]] = {}
+
+    def add(alias: str, code: str) -> None:
+        candidates.setdefault(normalise_header(alias), set()).add(code)
+
+    for code in COMMON_COLUMNS:
+        add(code, code)
+        for alias in COMMON_HEADERS[code]:
+            add(alias, code)
+    for spec in category.fields:
+        add(spec.name, spec.name)
+        short = _TRAILING_HINT.sub("", spec.label).strip() or spec.label
+        for alias in {spec.label, short, field_header(spec)}:
+            add(alias, spec.name)
+    return {alias: next(iter(codes)) for alias, codes in candidates.items() if len(codes) == 1}
+
+
+# The national standard's sample number (GB 11643): a valid check digit, nobody's number.
+EXAMPLE_ID_NUMBER = "11010519491231002X"
+_EXAMPLE_BY_KIND = {"int": "1", "decimal": "1000.00", "date": "2026-01-01", "bool": "否"}
+
+
+def _example(spec: FieldSpec) -> str:
+    hint = _TRAILING_HINT.search(spec.label)
+    options = hint.group(0)[1:-1] if hint else ""
+    if spec.kind == "str" and ("/" in options or options.startswith("如")):
+        return re.split(r"[/、，,]", options.removeprefix("如").strip())[0].strip()
+    if not spec.required:
+        return ""
+    return _EXAMPLE_BY_KIND.get(spec.kind, "示例")
+
+
+def template_example_row(category: Category) -> list[str]:
+    """One plausible row for the template: it imports as it stands."""
+    return [EXAMPLE_ID_NUMBER, "示例0001", "2026-01-01"] + [_example(f) for f in category.fields]

@@ -45,7 +45,14 @@ from django.utils.translation import gettext as _
 
 from assist_center.identity import ERROR_MESSAGES, InvalidIdNumber, parse_id_number
 
-from .categories import COMMON_COLUMNS, Category, FieldSpec
+from .categories import (
+    COMMON_COLUMNS,
+    Category,
+    FieldSpec,
+    column_aliases,
+    normalise_header,
+    template_headers,
+)
 from .fastid import make_fast_check
 
 ProgressFn = Callable[[int, int], None]
@@ -366,11 +373,14 @@ class Layout:
 
 def make_layout(category: Category, header: list[str]) -> Layout:
     """Map the header to the category; raise HeaderError naming an unknown, duplicate or missing column."""
-    names = [h.strip().lstrip("\ufeff").lower() for h in header]
-    while names and names[-1] == "":
-        names.pop()
-    if not names:
+    # A column may be named by its code (id_number) or its Chinese header (身份证号码, issue 16).
+    aliases = column_aliases(category)
+    raw = [h.strip().lstrip("\ufeff") for h in header]
+    while raw and raw[-1] == "":
+        raw.pop()
+    if not raw:
         raise HeaderError(_("The file is empty or has no header line."))
+    names = [aliases.get(normalise_header(h), normalise_header(h)) for h in raw]
     known = set(COMMON_COLUMNS) | {f.name for f in category.fields}
     seen: set[str] = set()
     for position, name in enumerate(names, start=1):
@@ -381,20 +391,24 @@ def make_layout(category: Category, header: list[str]) -> Layout:
                     "expected: %(expected)s"
                 )
                 % {
-                    "column": name[:60],
+                    "column": raw[position - 1][:60],
                     "position": position,
                     "category": category.name,
-                    "expected": ", ".join(expected_columns(category)),
+                    "expected": "、".join(_shown_columns(category).values()),
                 }
             )
         if name in seen:
-            raise HeaderError(_('Column "%(column)s" appears twice in the header.') % {"column": name})
+            raise HeaderError(
+                _('Column "%(column)s" appears twice in the header.') % {"column": raw[position - 1][:60]}
+            )
         seen.add(name)
     absent = [c for c in COMMON_COLUMNS if c not in seen] + [
         f.name for f in category.fields if f.required and f.name not in seen
     ]
     if absent:
-        raise HeaderError(_("Missing columns: %(columns)s") % {"columns": ", ".join(absent)})
+        shown = _shown_columns(category)
+        missing = "、".join(shown[c] for c in absent)
+        raise HeaderError(_("Missing columns: %(columns)s") % {"columns": missing})
     index = {name: i for i, name in enumerate(names)}
     fields = tuple(
         (index[spec.name], encode_basestring(spec.name) + ": ", _converter(spec))
@@ -403,6 +417,12 @@ def make_layout(category: Category, header: list[str]) -> Layout:
         for spec in sorted(category.fields, key=lambda s: s.name)
     )
     return Layout(len(names), index["id_number"], index["record_id"], index["effective_date"], fields)
+
+
+def _shown_columns(category: Category) -> dict[str, str]:
+    """Each column as a person reads it in a header error: 身份证号码（id_number）."""
+    codes = expected_columns(category)
+    return {code: f"{zh}（{code}）" for zh, code in zip(template_headers(category), codes, strict=True)}
 
 
 def expected_columns(category: Category) -> list[str]:
