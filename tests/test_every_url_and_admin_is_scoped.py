@@ -74,6 +74,7 @@ _CHARITY_PORTAL_404 = (
     f"{_CHARITY_SCOPE}::test_another_organisations_claim_and_delivery_details_are_404_in_the_portal"
 )
 _BENEFITS_ADMIN = "tests/benefits/test_admin.py::test_another_townships_rows_are_404_and_a_cadre_reads_only"
+_PUSH = "tests/eligibility/test_push_api.py"
 
 # What proves that each view keeps other scopes' objects out (a 404 for another township's or
 # department's object, a 403/redirect for a role without access). Keys:
@@ -271,9 +272,9 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:benefits_enrolment_state": _BENEFITS_ADMIN,
     "admin:benefits_rolltask_resolve": _BENEFITS_ADMIN,
     # Departments' systems push pool records with their own keys (issue 13)
-    "api-pool-records-push": "tests/eligibility/test_push_api.py::test_a_key_pushes_only_its_own_categories",
-    "api-pool-job": "tests/eligibility/test_push_api.py::test_another_departments_job_is_404_like_a_missing_one",
-    "admin:eligibility.PushKey": "tests/eligibility/test_push_api.py::test_the_key_admin_is_the_coordinators_alone",
+    "api-pool-records-push": f"{_PUSH}::test_a_key_pushes_only_its_own_categories",
+    "api-pool-job": f"{_PUSH}::test_another_departments_job_is_404_like_a_missing_one",
+    "admin:eligibility.PushKey": f"{_PUSH}::test_the_key_admin_is_the_coordinators_alone",
     "admin:referrals.WorkChannel": (
         "tests/referrals/test_work_notices.py::"
         "test_the_coordinator_sets_up_a_channel_whose_secrets_are_never_shown_or_audited"
