@@ -16,11 +16,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from applications.models import ApplicationMember, Person
+from assist_center.models import Region, Role, StaffProfile
 from benefits.models import BenefitEntry
 from happiness_list.models import HappinessCard
 from happiness_list.services.cards import card_ensure, card_url
-
-from .checks import _first_township
 
 # A township's households with help this year: a few hundred in the demo county.
 MAX_CARDS = 1000
@@ -35,6 +34,17 @@ class SeedHappinessResult:
     township: str = ""
     cards: int = 0
     issued: int = 0
+
+
+def _first_township() -> Region | None:
+    """The township of assistant_1, as the banner names it (海游街道 in the demo county)."""
+    profile = (
+        StaffProfile.objects.filter(role=Role.TOWNSHIP_ASSISTANT, user__username__startswith="assistant_")
+        .select_related("region")
+        .order_by("user_id")
+        .first()
+    )
+    return profile.region if profile is not None else None
 
 
 def _year_start(today: dt.date) -> dt.date:

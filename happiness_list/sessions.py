@@ -8,8 +8,9 @@ cookie value or the URL. Other modules (ratings, the access log) read it through
 Contract for the rating and access pages:
 - `household_session(request)` returns a HouseholdSession or None (none opened, expired, or the
   session's data damaged). A staff member's own login does not make one.
-- `application_id` is the case the resident arrived for (the closure SMS link carries the
-  application's family token), else None.
+- `application_id` is the case the resident arrived for when one was named, else None (the
+  closure SMS carries the household's card token; the rating panel lists its closed cases,
+  newest first).
 - The list page includes `happiness_list/_ratings.html` and `happiness_list/_access_log.html`
   when those templates exist, with `happiness` (the HouseholdSession), `token` (the URL token)
   and `year` in the context; see happiness_list.views.resident.optional_includes.
@@ -45,7 +46,7 @@ class HouseholdSession:
     # How the resident came in: "phone" (own phone), "guardian" (a registered supporter's phone),
     # "assisted" (an assistant at the township window).
     method: str
-    # The card token or the application's family token the session was opened under.
+    # The 幸福签 card token the session was opened under.
     token: str
     expires_at: float
 

@@ -36,7 +36,6 @@ from ..models import EntryProblem, ReceiptCheck
 from ..selectors.list_year import household_year
 from ..services import list_access, list_problems, receipts
 from ..sessions import (
-    SESSION_KEY,
     HouseholdSession,
     household_session,
     household_session_end,
@@ -105,12 +104,6 @@ def _session_for(request: HttpRequest, resolved: list_access.Resolved) -> Househ
     session = household_session(request)
     if session is None or session.household_id != resolved.household_id:
         return None
-    if resolved.application_id and session.application_id != resolved.application_id:
-        # The household came back through a closure SMS of another case: that case is the one to rate.
-        data = dict(request.session[SESSION_KEY])
-        data["application_id"] = resolved.application_id
-        request.session[SESSION_KEY] = data
-        session = household_session(request)
     return session
 
 

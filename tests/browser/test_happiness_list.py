@@ -65,6 +65,9 @@ def test_the_closure_sms_link_opens_the_list_and_a_low_rating_reaches_the_coordi
     page.fill("input[name=phone]", APPLICANT_PHONE.removeprefix("+86"))
     page.click("button[type=submit] >> nth=0")
     expect(page.locator("input[name=otp]")).to_be_visible()
+    assert_fits_the_phone(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "happiness-gate.png"), full_page=True)
     deliver_pending_sms()
     codes = [
         line["params"]["code"]
@@ -81,7 +84,6 @@ def test_the_closure_sms_link_opens_the_list_and_a_low_rating_reaches_the_coordi
     expect(page.locator(".hl-cases")).to_contain_text(app.receipt_code)
     expect(page.locator("#ratings")).to_be_visible()
     assert_fits_the_phone(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "happiness-list.png"), full_page=True)
 
     # Rate the case: very dissatisfied on every dimension, a comment.
