@@ -395,9 +395,15 @@ def _write(findings: list[Finding]) -> int:
         for f in findings
         if f.household_id in townships
     ]
-    before = ListFlag.objects.count()
-    ListFlag.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return ListFlag.objects.count() - before
+    # Only the findings' own keys are read (no count of the whole table): a resolved or open flag
+    # of the same finding stays as it is; a concurrent twin is dropped by the unique key.
+    seen: set[str] = set()
+    for start in range(0, len(rows), 1000):
+        keys = [r.dedupe_key for r in rows[start : start + 1000]]
+        seen.update(ListFlag.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = {r.dedupe_key: r for r in rows if r.dedupe_key not in seen}
+    ListFlag.objects.bulk_create(list(fresh.values()), ignore_conflicts=True, batch_size=1000)
+    return len(fresh)
 
 
 # --- the nightly run -------------------------------------------------------------------------

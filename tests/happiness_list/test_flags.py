@@ -318,7 +318,7 @@ def test_the_nightly_check_runs_once_and_then_reads_only_the_changed_households(
         _entry(h, f"file:dibao:{h.pk}", period=OCT)
 
     first = flag_check_nightly(today=TODAY)
-    assert first is not None and first.full and first.households == 12
+    assert first is not None and first.full and first.households == 12 and first.raised == 2
     assert ListFlag.objects.filter(kind="omission", reason="enrolled_not_paid").count() == 2
     # A second beat, a retry, a redelivered task: nothing more.
     assert flag_check_nightly(today=TODAY) is None
@@ -333,7 +333,7 @@ def test_the_nightly_check_runs_once_and_then_reads_only_the_changed_households(
     _entry(households[5], "file:dibao:dup", period=OCT, provider="medical_security")
     second = flag_check_nightly(today=TODAY + dt.timedelta(days=1))
     assert second is not None and not second.full
-    assert second.households == 1
+    assert second.households == 1 and second.raised == 1
     assert ListFlag.objects.filter(household=households[5], kind="duplicate").count() == 1
     # The resolved finding is not raised again; the open one is not doubled.
     assert ListFlag.objects.filter(household=households[0]).count() == 1
