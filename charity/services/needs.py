@@ -262,13 +262,10 @@ def profile_counts(today: dt.date | None = None) -> ProfileCounts:
         )
         for band, (low, high) in _AGE_LIMITS.items()
     }
-    rows = (
-        Household.objects.annotate(
-            size=Count("members", filter=registered),
-            **{f"b{i}": c for i, c in enumerate(band_flags.values())},
-        )
-        .values_list("township_id", "size", *[f"b{i}" for i in range(len(band_flags))])
-    )
+    rows = Household.objects.annotate(
+        size=Count("members", filter=registered),
+        **{f"b{i}": c for i, c in enumerate(band_flags.values())},
+    ).values_list("township_id", "size", *[f"b{i}" for i in range(len(band_flags))])
     bands = list(band_flags)
     counts = ProfileCounts()
     for township_id, size, *flags in rows.iterator(chunk_size=2000):
