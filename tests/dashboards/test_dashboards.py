@@ -554,8 +554,11 @@ def test_each_page_runs_at_most_twelve_figure_queries_whatever_the_data(
 def test_a_page_serves_its_snapshot_until_the_task_refreshes_it(
     county: County, personas: Any, county_map: Any, login: Any
 ) -> None:
+    from django.conf import settings
+
     from dashboards.tasks import dashboards_refresh
 
+    assert settings.CELERY_BEAT_SCHEDULE["dashboards-refresh"]["task"] == dashboards_refresh.name
     client = login(personas.coordinator)
 
     def on_behalf_count() -> int:
