@@ -93,7 +93,7 @@ def serve(*, port: int = DEFAULT_PORT, env: dict[str, str] | None = None) -> Ite
         gunicorn, "assist_center.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
         "--threads", str(THREADS), "--timeout", "60", "--graceful-timeout", "10",
     ]  # fmt: skip
-    with log_path.open("ab") as log:
+    with log_path.open("wb") as log:  # this run's log only
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=log, start_new_session=True
         )

@@ -26,7 +26,8 @@ import gevent  # noqa: E402
 from locust import FastHttpUser, User, between, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-WARM_UP_S = 3.0
+# Each gunicorn worker's first requests load templates and catalogues (about 1.5 s): not measured.
+WARM_UP_S = 5.0
 
 
 def _users(plan: dict[str, Any]) -> list[type[User]]:
