@@ -11,8 +11,8 @@ the pool's RowStream (validation, ID check, blind index, content hash), whose ro
 good row into the ledger's columns (the person from one query of the registry), straight into the
 ledger by COPY while Python validates the next chunk (eligibility.services.payments; a re-import
 stages and upserts instead). The backend's share is the COPY itself, so the ratio is Python's
-share that the second core does not hide: on an idle 2-core machine about 1.2x, on one shared
-with other work (load above 2) Python and the backend take turns and it rises toward 2x.
+share that the second core does not hide: measured 1.06-1.57 at load averages of 5-10, where the
+COPY alone took 18-36 s (docs/performance.md); the rows/s target needs a quiet machine.
 """
 
 from __future__ import annotations
