@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assist_center.api import PublicAPIView, ScopedAPIView
+from assist_center.db_router import replica_reads
 from assist_center.models import Region
 from assist_center.staff_views import needs_second_factor
 
@@ -87,7 +88,8 @@ class PublicNeedListApi(PublicAPIView):
         if body is None:
             need_profiles_check()  # the fewer-than-5 rule re-applied (at most once a minute)
             key = f"charity:feed:{board_cache_version()}:{digest}"
-            body = public_feed_page(data)
+            with replica_reads():  # display only: a replica's lag is far inside the feed's cache time
+                body = public_feed_page(data)
             cache.set(key, body, FEED_MAX_AGE)
         response = Response(body)
         response["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from assist_center.db_router import replica_reads
 from assist_center.errors import ApplicationError
 from assist_center.http import client_ip
 from assist_center.models import Region
@@ -72,16 +73,17 @@ def board(request: HttpRequest) -> HttpResponse:
     need_profiles_check()
     if anonymous:
         key = f"charity:board:{board_cache_version()}:{digest}"
-    town = Region.objects.filter(code=data.get("township") or "-", level=Region.Level.TOWNSHIP).first()
-    qs = board_needs(
-        user=request.user,
-        category=data.get("category") or "",
-        township_id=town.pk if town else None,
-        status=data.get("status") or "",
-    )
     page = int(data.get("page") or 1)
-    count = qs.count()
-    rows = [public_need_dict(n) for n in qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    with replica_reads():  # display only: a replica's lag is far inside the board's cache time
+        town = Region.objects.filter(code=data.get("township") or "-", level=Region.Level.TOWNSHIP).first()
+        qs = board_needs(
+            user=request.user,
+            category=data.get("category") or "",
+            township_id=town.pk if town else None,
+            status=data.get("status") or "",
+        )
+        count = qs.count()
+        rows = [public_need_dict(n) for n in qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {

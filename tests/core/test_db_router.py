@@ -3,10 +3,12 @@ writes, and reads outside the context, stay on the primary."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from django.db import connections
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from assist_center.db_router import replica_reads
@@ -38,3 +40,17 @@ def test_without_a_configured_replica_the_context_changes_nothing(settings: Any)
     with CaptureQueriesContext(connections["replica"]) as on_replica, replica_reads():
         assert Region.objects.count() == 1
     assert len(on_replica) == 0
+
+
+@pytest.mark.parametrize("url", ["/charity/", "/api/v1/public/charity/needs/"])
+def test_the_public_board_and_its_feed_read_their_needs_from_the_replica(
+    settings: Any, url: str, county_map: Any
+) -> None:
+    settings.DATABASE_READ_REPLICA = True
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"router-{url.count('/')}-{time.time_ns()}"},
+    }
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        assert Client().get(url).status_code == 200
+    assert any("charity_need" in q["sql"] for q in on_replica), [q["sql"][:80] for q in on_replica]
