@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -196,3 +198,34 @@ def test_the_township_window_opens_the_list_as_assisted_and_the_log_shows_it(
     # Reading the list at the window is a row of the household's own log, under the assistant.
     row = HouseholdAccess.objects.get(household_id=seeded.household.pk, purpose=AccessPurpose.ASSISTED_LIST)
     assert row.actor_id == personas.assistant_a.pk
+
+
+def test_the_page_reads_a_bounded_number_of_queries_whatever_the_entries(
+    seeded: Seeded,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _opened(seeded)
+    with CaptureQueriesContext(connection) as few:
+        _get(client, page(seeded.card.token))
+    # Three more reliefs: the same number of queries.
+    from benefits.services.ledger import benefit_record
+
+    for n in range(3):
+        benefit_record(
+            actor=None,
+            household_id=seeded.household.pk,
+            source="referral_outcome",
+            source_key=f"outcome:more-{n}",
+            period=dt.date(YEAR, 6 + n, 1),
+            item="temporary",
+            provider_name="民政局",
+            amount=Decimal("100.00"),
+        )
+    with CaptureQueriesContext(connection) as more:
+        _get(client, page(seeded.card.token))
+    assert len(more.captured_queries) == len(few.captured_queries), [
+        q["sql"][:120] for q in more.captured_queries
+    ]
+    assert len(few.captured_queries) <= 40
