@@ -83,6 +83,8 @@ def dashboard(request: HttpRequest, slug: str = "overview") -> HttpResponse:
                 "f": f,
                 "chart_id": f"chart-data-{f.key}",
                 "data": f.chart_data(),
+                # (value, is it a number): numbers right-aligned, names left.
+                "rows": [[(c, c is None or isinstance(c, int | float)) for c in r] for r in f.rows],
                 "xlsx": f"{reverse('dashboard-export', args=[page.slug, f.key])}?year={year}",
             }
             for f in snapshot.figures
