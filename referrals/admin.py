@@ -28,6 +28,7 @@ from assist_center.permissions import CENTRE_ROLES, REFERRAL_ROLES
 from assist_center.phones import InvalidPhone, mask_phone, normalise_mobile
 from assist_center.pii import phone_index
 from assist_center.scopes import is_county_wide
+from eligibility.rules import ITEM_LABELS
 
 from .models import (
     Case,
@@ -238,10 +239,15 @@ class _AuditedCountyWide(CountyWideAdmin):
 
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(_AuditedCountyWide):
-    list_display = ("department", "item", "days")
+    list_display = ("department", "item_label", "days")
     list_select_related = ("department",)
     list_filter = ("department",)
     ordering = ("department__sort_order", "item")
+
+    @admin.display(description=_("assistance item"), ordering="item")
+    def item_label(self, obj: DeadlineRule) -> str:
+        # Issue 16: the item's Chinese name, not its code; a rule for every item has none.
+        return ITEM_LABELS.get(obj.item, obj.item) if obj.item else str(_("Every item (the default)"))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "department":

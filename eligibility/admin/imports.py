@@ -31,6 +31,7 @@ from ..models import ImportJob
 from ..pool.categories import CATEGORIES, template_example_row, template_headers
 from ..pool.importer import escape_formula, expected_columns
 from ..services.imports import MAX_UPLOAD_BYTES, pool_import_requeue, pool_import_start
+from .monitoring import LabelledFilter
 
 STATUS_FIELDS = (
     "status",
@@ -66,11 +67,19 @@ class UploadForm(forms.Form):
         return upload
 
 
+class CategoryFilter(LabelledFilter):
+    """The record categories by their Chinese names (issue 16: no codes in the filters)."""
+
+    title = _("record category")
+    parameter_name = "category"
+    labels = {code: c.name for code, c in CATEGORIES.items()}
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(CountyWideAdmin):
     list_display = (
         "id",
-        "category",
+        "category_label",
         "file_name",
         "status",
         "rows_read",
@@ -81,12 +90,12 @@ class ImportJobAdmin(CountyWideAdmin):
         "created_by",
         "created_at",
     )
-    list_filter = ("status", "category")
+    list_filter = ("status", CategoryFilter)
     list_select_related = ("created_by",)
     search_fields = ("file_name",)
     date_hierarchy = "created_at"
     fields = (
-        "category",
+        "category_label",
         "file_name",
         "status",
         "created_by",
@@ -120,6 +129,11 @@ class ImportJobAdmin(CountyWideAdmin):
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return self._role_in(request, self.editor_roles)
+
+    @admin.display(description=_("record category"), ordering="category")
+    def category_label(self, obj: ImportJob) -> str:
+        spec = CATEGORIES.get(obj.category)
+        return spec.name if spec else obj.category
 
     @admin.display(description=_("error report"))
     def error_report_link(self, obj: ImportJob) -> str:

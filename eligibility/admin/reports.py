@@ -37,6 +37,7 @@ from ..pdf import report_context, report_pdf_response
 from ..rules import ITEM_LABELS
 from ..services.decisions import application_decide_complete, item_decide, items_to_decide, latest_decisions
 from ..services.verification import application_verify_run
+from .monitoring import ItemFilter
 
 Trigger = VerificationReport.Trigger
 
@@ -299,8 +300,16 @@ class ItemDecisionAdmin(HouseholdAccessAdminMixin, ScopedModelAdmin):
         "report_link",
     )
     list_select_related = ("application", "decided_by")
-    list_filter = ("decision", "item")
-    readonly_fields = ("application", "report", "item", "decision", "reason", "decided_by", "decided_at")
+    list_filter = ("decision", ItemFilter)
+    readonly_fields = (
+        "application",
+        "report",
+        "item_label",
+        "decision",
+        "reason",
+        "decided_by",
+        "decided_at",
+    )
     fields = readonly_fields
 
     def scope_queryset(self, request: HttpRequest, qs: Any) -> Any:

@@ -26,6 +26,7 @@ from ..models import Standard
 from ..rules import ITEM_LABELS, PARAM_LABELS, PARAM_SPECS, ParamsError, validate_params
 from ..rules.params import ParamKind
 from ..standards import latest_version, standard_amend, standard_publish, start_date_problem
+from .monitoring import ItemFilter
 
 PUBLISH_FIELDS = ("item", "region", "effective_from", "params", "note")
 
@@ -190,7 +191,7 @@ def _param_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
 class StandardAdmin(CountyWideAdmin):
     form = StandardForm
     list_display = ("item_label", "region", "version", "effective_from", "effective_to", "in_force", "note")
-    list_filter = ("item", "region")
+    list_filter = (ItemFilter, "region")
     list_select_related = ("region",)
     ordering = ("item", "region__code", "-effective_from")
 

@@ -51,7 +51,10 @@ class ImportJob(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.category} {self.file_name}"
+        from ..pool.categories import CATEGORIES
+
+        spec = CATEGORIES.get(self.category)
+        return f"{spec.name if spec else self.category} {self.file_name}"
 
 
 class PoolRecord(models.Model):

@@ -86,4 +86,6 @@ class ItemDecision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.item}: {self.get_decision_display()}"
+        from ..rules import ITEM_LABELS
+
+        return f"{ITEM_LABELS.get(self.item, self.item)}：{self.get_decision_display()}"

@@ -45,4 +45,6 @@ class Standard(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.item} v{self.version} {self.effective_from}"
+        from ..rules import ITEM_LABELS
+
+        return f"{ITEM_LABELS.get(self.item, self.item)} v{self.version} {self.effective_from}"
