@@ -13,8 +13,10 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +259,45 @@ def test_the_example_env_names_every_variable_production_requires() -> None:
     assert {"SECRET_KEY", "SMS_ACCESS_KEY_ID", "SMS_SIGN_NAME"} <= required
     example = (REPO / "docs" / "env.example").read_text(encoding="utf-8")
     assert {var for var in required if not re.search(rf"^{var}=", example, re.M)} == set()
+
+
+def _check_code(service: dict[str, Any]) -> str:
+    """The Python one-liner of a `["CMD", "python", "-c", CODE]` healthcheck."""
+    test = service["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    return str(test[3])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_healthcheck_passes_against_a_running_server_and_fails_without_one(live_server: Any) -> None:
+    code = _check_code(_services()["web"]).replace("http://127.0.0.1:8000", live_server.url)
+    env = {**os.environ, "ALLOWED_HOSTS": "localhost,127.0.0.1"}
+    ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
+    # Nothing listening: the check fails (a dead web turns unhealthy, not "healthy by default").
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    down = subprocess.run(
+        [sys.executable, "-c", code.replace(live_server.url, dead)], env=env, capture_output=True, timeout=30
+    )
+    assert down.returncode != 0
+
+
+def test_the_beat_healthcheck_turns_unhealthy_when_the_schedule_file_goes_stale(tmp_path: Path) -> None:
+    code = _check_code(_services()["beat"]).replace("/tmp/celerybeat-schedule", str(tmp_path / "schedule"))
+
+    def check() -> int:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode
+
+    assert check() != 0  # no schedule file yet: beat has not started scheduling
+    schedule = tmp_path / "schedule.db"  # the shelve backend may add a suffix
+    schedule.write_bytes(b"")
+    assert check() == 0
+    eleven_minutes_ago = time.time() - 11 * 60
+    os.utime(schedule, (eleven_minutes_ago, eleven_minutes_ago))
+    assert check() != 0
+
+
+def _services() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))["services"]  # type: ignore[no-any-return]
