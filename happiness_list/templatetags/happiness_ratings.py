@@ -19,4 +19,6 @@ def rating_panel(happiness: Any, token: str) -> dict[str, Any]:
     rows = household_cases_to_rate(
         household_id=happiness.household_id, application_id=happiness.application_id
     )
-    return {"rows": rows, "token": token, "form": RatingForm(), "selected": ""}
+    # At the township window (assisted) the assistant's account may not rate: no forms, a note.
+    assisted = bool(getattr(happiness, "assisted", False))
+    return {"rows": rows, "token": token, "form": RatingForm(), "selected": "", "assisted": assisted}

@@ -186,6 +186,10 @@ def test_another_households_token_is_the_phone_check_and_a_staff_session_cannot_
 def test_the_township_window_opens_the_list_as_assisted_and_the_log_shows_it(
     seeded: Seeded, personas: Any, login: Any
 ) -> None:
+    from .ratings_builders import closed_case
+
+    with time_machine.travel(TODAY, tick=False):
+        closed_case(seeded.household.village, assistant=personas.assistant_a, household=seeded.household)
     assistant = login(personas.assistant_a)
     with time_machine.travel(TODAY, tick=False):
         r = assistant.post(f"/staff/households/{seeded.household.pk}/happiness-open/", {"reason": "窗口代查"})
@@ -195,6 +199,8 @@ def test_the_township_window_opens_the_list_as_assisted_and_the_log_shows_it(
         refused = assistant.post(f"/happiness/{seeded.card.token}/rate/", {"case": "1"})
     assert refused.status_code == 403
     assert f"data-total>{YEAR_TOTAL}<" in body and 'class="hl-assisted"' in body
+    # The closed case is listed for rating, but at the window without a form.
+    assert 'class="hr-case' in body and 'class="hr-form"' not in body
     # Reading the list at the window is a row of the household's own log, under the assistant.
     row = HouseholdAccess.objects.get(household_id=seeded.household.pk, purpose=AccessPurpose.ASSISTED_LIST)
     assert row.actor_id == personas.assistant_a.pk
