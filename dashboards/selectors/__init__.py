@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from ..figures import Figure
 from .base import Scope, may_see_centre_dashboards, may_see_dashboard, scope_of
-from .causes import causes, fell_back
+from .hardship import causes, fell_back
 from .overview import (
     applications_by_channel_and_status,
     case_time,

@@ -112,24 +112,26 @@ def verification_time(scope: Scope, year: int) -> Figure:
     of that report (one GROUP BY over the pairs of local dates)."""
     start, end = year_range(year)
     app, rep = Application._meta.db_table, VerificationReport._meta.db_table
-    params: list[Any] = [start, end]
     where = ""
+    township: list[Any] = []
     if scope.kind == "township":
         where = " AND a.township_id = %s"
-        params.append(scope.township_id)
+        township = [scope.township_id]
     elif scope.kind != "county":
         return _timing_figure("verification", "", COUNTY_VERIFICATION_TARGET_DAYS, {}, year, "")
     tz = timezone.get_current_timezone_name()
     # Raw SQL: the first report's date is an aggregate, which the ORM cannot group by. The table
-    # names come from the models; every value is a parameter.
+    # names come from the models; every value is a parameter. Reports from the year's end on
+    # cannot be a first report inside the year, so they are left out before the per-application
+    # minimum; the township's filter applies before it too.
     sql = (
-        f"SELECT (a.created_at AT TIME ZONE %s)::date, (r.first_at AT TIME ZONE %s)::date, count(*) "  # noqa: S608
-        f"FROM {app} a JOIN (SELECT application_id, min(created_at) AS first_at FROM {rep} "
-        f"GROUP BY application_id) r ON r.application_id = a.id "
-        f"WHERE r.first_at >= %s AND r.first_at < %s{where} GROUP BY 1, 2"
+        f"SELECT (created_at AT TIME ZONE %s)::date, (first_at AT TIME ZONE %s)::date, count(*) FROM ("  # noqa: S608
+        f"SELECT a.created_at, min(r.created_at) AS first_at FROM {app} a "
+        f"JOIN {rep} r ON r.application_id = a.id WHERE r.created_at < %s{where} "
+        f"GROUP BY a.id, a.created_at HAVING min(r.created_at) >= %s) firsts GROUP BY 1, 2"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tz, tz, *params])
+        cursor.execute(sql, [tz, tz, end, *township, start])
         pairs = cursor.fetchall()
     by_month: dict[str, list[int]] = defaultdict(list)
     for submitted, verified, n in pairs:
