@@ -4,8 +4,9 @@
 most rows) is served them: the snapshot that dashboards.snapshots keeps and the beat task
 refreshes. The baseline is one plain aggregate over the same applications, `SELECT channel,
 status, count(*) FROM applications_application GROUP BY 1, 2`: a served page must cost less than
-it (MAX_RATIO) and under the issue's 500 ms. Also reported: the slowest page computed live (every
-query and the working-day arithmetic, what a first visit or the task pays) and one refresh.
+it (MAX_RATIO) and under the issue's 500 ms. Also reported: the slowest county page computed live
+(every query and the working-day arithmetic, what the task pays), one township's overview computed
+live (what its first visit pays) and one refresh.
 
 Data (written with SQL in one transaction the bench rolls back, so the database keeps nothing):
 20 townships of 10 villages; 100,000 applications over the year, each with a verification report
@@ -17,6 +18,7 @@ benefit ledgers are not read by any figure, so their size does not enter.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 from typing import Any
@@ -175,6 +177,12 @@ def dashboard_ms() -> Result:
                     )
                     cursor.fetchall()
 
+            from assist_center.models import Region
+            from dashboards.selectors import Scope, page_figures_for
+
+            town = Region.objects.filter(code__startswith="9", level="township").order_by("code").first()
+            assert town is not None
+            township = Scope("township", township_id=town.pk)
             baseline()
             for slug in PAGES:  # warm: the calendar, the buffer cache
                 page_figures(user=user, slug=slug, year=YEAR)
@@ -187,6 +195,9 @@ def dashboard_ms() -> Result:
                     start = time.perf_counter()
                     page_figures(user=user, slug=slug, year=YEAR)
                     times.setdefault(f"live:{slug}", []).append(time.perf_counter() - start)
+                start = time.perf_counter()
+                page_figures_for(township, "overview", YEAR, dt.date(YEAR, 12, 7))
+                times.setdefault("live_township:overview", []).append(time.perf_counter() - start)
                 start = time.perf_counter()
                 dashboards_refresh(year=YEAR)
                 times.setdefault("refresh", []).append(time.perf_counter() - start)
@@ -207,6 +218,9 @@ def dashboard_ms() -> Result:
         unit="ms",
         baseline=round(measured["baseline"], 1),
         ratio=round(ratio, 3),
-        target=f"ratio <= {MAX_RATIO} (live {live:.0f} ms, refresh {measured['refresh']:.0f} ms)",
+        target=(
+            f"ratio <= {MAX_RATIO} (live {live:.0f} ms, a township's overview live "
+            f"{measured['live_township:overview']:.0f} ms, refresh {measured['refresh']:.0f} ms)"
+        ),
         ok=ratio <= MAX_RATIO and served <= TARGET_MS,
     )
