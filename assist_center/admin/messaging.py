@@ -16,6 +16,41 @@ from assist_center.sms import services as sms_services
 
 from .base import CountyWideAdmin
 
+# What each SMS template is, for the coordinator's list and filter (issue 16: no codes on screen).
+TEMPLATE_LABELS = {
+    "otp": "验证码",
+    "case_closed": "办结通知",
+    "case_closed_summary": "办结结果通知",
+    "deadline_warning": "转办预警提醒",
+    "deadline_summary": "部门预警汇总",
+    "family_invite": "家人签字邀请",
+    "application_received": "申请回执",
+    "application_refused": "未获批通知",
+    "grace_ending": "渐退期到期提醒",
+    "charity_receipt_check": "公益帮扶收到确认",
+    "charity_help_recorded": "公益帮扶记录通知",
+    "charity_claim_reminder": "公益认领到期提醒",
+    "charity_claim_released": "公益认领退回通知",
+    "receipt_check": "救助金到账确认",
+}
+
+
+def template_label(code: str) -> str:
+    return TEMPLATE_LABELS.get(code, code)
+
+
+class TemplateFilter(admin.SimpleListFilter):
+    title = _("template")
+    parameter_name = "template"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        present = model_admin.get_queryset(request).values_list("template", flat=True).distinct()
+        return sorted(((code, template_label(code)) for code in present), key=lambda row: row[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(template=value) if value else queryset
+
 
 class _ReadOnlyAdmin(CountyWideAdmin):
     """Rows written only by services: nobody edits or adds them here; actions need the editor role."""
@@ -34,7 +69,7 @@ class _ReadOnlyAdmin(CountyWideAdmin):
 class SmsMessageAdmin(_ReadOnlyAdmin):
     list_display = (
         "id",
-        "template",
+        "template_shown",
         "recipient",
         "status",
         "attempts",
@@ -42,11 +77,11 @@ class SmsMessageAdmin(_ReadOnlyAdmin):
         "created_at",
         "sent_at",
     )
-    list_filter = ("status", "template")
+    list_filter = ("status", TemplateFilter)
     # The recipient is listed explicitly, masked: `to` itself (decrypted) must never reach a page.
     fields = (
         "recipient",
-        "template",
+        "template_shown",
         "params",
         "idempotency_key",
         "status",
@@ -62,6 +97,10 @@ class SmsMessageAdmin(_ReadOnlyAdmin):
     search_fields = ("idempotency_key",)
     date_hierarchy = "created_at"
     actions = ["retry_failed"]
+
+    @admin.display(description=_("template"), ordering="template")
+    def template_shown(self, obj: SmsMessage) -> str:
+        return template_label(obj.template)
 
     @admin.display(description=_("recipient"))
     def recipient(self, obj: SmsMessage) -> str:
