@@ -71,6 +71,8 @@ ADULT_AGE = 18
 # Per IP: a village office or a family sharing one phone may apply for several households; a bot
 # may not. Counted for the resident channel only; assistants are accountable by their account.
 SUBMISSIONS_PER_IP_PER_HOUR = 30
+STATUS_PER_IP_PER_HOUR = 60
+STATUS_PER_CODE_PER_HOUR = 20  # an applicant and a helper, each mistyping a few times
 
 NOT_FOUND = _("No application matches this receipt code, phone and SMS code.")
 KEY_REUSED = _("Idempotency-Key reused with a different request.")
@@ -491,12 +493,16 @@ def application_status_lookup(*, receipt_code: Any, phone: Any, otp: Any, ip: st
     Unknown receipt code, another person's phone and a wrong SMS code all give the same 404 answer,
     so that receipt codes cannot be probed. The code (purpose `status`) is used up on success.
     """
+    # Per address, and per receipt code whatever it is (existing or not, so a 429 says nothing about
+    # existence): many addresses aimed at one code are held back as well as one address trying many.
+    code_key = receipt_code.strip().upper()[:32] if isinstance(receipt_code, str) else "-"
     try:
-        otp_service.limit_hit("status-ip", ip or "-", limit=60, period=3600)
+        otp_service.limit_hit("status-ip", ip or "-", limit=STATUS_PER_IP_PER_HOUR, period=3600)
+        otp_service.limit_hit("status-code", code_key, limit=STATUS_PER_CODE_PER_HOUR, period=3600)
     except otp_service.RateLimited:
         raise ApplicationError(_("Too many look-ups. Please try again later."), status=429) from None
     except otp_service.LimitUnavailable:
-        pass  # the SMS code behind every look-up is itself limited: this limit is only a second line
+        pass  # the SMS code behind every look-up is itself limited: these limits are only a second line
     not_found = ApplicationError(NOT_FOUND, status=404)
     if not isinstance(receipt_code, str) or not isinstance(phone, str) or not isinstance(otp, str):
         raise not_found
