@@ -11,3 +11,8 @@ class AssistCenterConfig(AppConfig):
 
         logs.configure_structlog()
         sessions.connect()
+        # django-axes calls itself "Axes" in the admin's sidebar: a code to a coordinator (issue 16).
+        from django.apps import apps
+
+        if apps.is_installed("axes"):
+            apps.get_app_config("axes").verbose_name = _("Login security")
