@@ -32,6 +32,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import time
 import zipfile
@@ -226,6 +227,19 @@ def open_table(source: IO[bytes], *, total_bytes: int, encoding: str | None = No
 
 
 # --- validation ----------------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    """A value that breaks its field's rules; the message is the reason, never the value."""
+
+
+def field_value(spec: FieldSpec, raw: str) -> Any:
+    """One value checked and converted by the import's own rules, for records that arrive another way
+    (the provincial check's answer): the same JSON value an import of `raw` would store."""
+    try:
+        return json.loads(_converter(spec)(raw))
+    except _BadCell as exc:
+        raise BadValue(str(exc)) from exc
 
 
 def _parse_date(raw: str) -> str | None:

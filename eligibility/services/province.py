@@ -27,7 +27,7 @@ from assist_center.models import Department
 
 from ..models import PoolRecord, ProvinceCheck, VerificationReport
 from ..pool.categories import CATEGORIES
-from ..pool.importer import _BadCell, _converter
+from ..pool.importer import BadValue, field_value
 from ..province import HttpProvince, ProvinceRefused, ProvinceUnavailable, province_backend
 from .verification import RUNNABLE, application_verify_run
 
@@ -66,8 +66,8 @@ def _pool_rows(records: list[dict[str, Any]], hashes: dict[str, str], request_id
         try:
             for spec in category.fields:
                 raw = record.get(spec.name)
-                data[spec.name] = json.loads(_converter(spec)("" if raw is None else str(raw)))
-        except _BadCell as exc:
+                data[spec.name] = field_value(spec, "" if raw is None else str(raw))
+        except BadValue as exc:
             raise ProvinceRefused(f"record {n}: {exc}") from exc
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         rows.append(
