@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.admin.access import HouseholdAccessAdminMixin
 from applications.models import AccessPurpose
 from assist_center.admin.base import CountyWideAdmin, ScopedInlineMixin, ScopedModelAdmin
+from assist_center.admin.core import register_action_labels
 from assist_center.audit import audit_record
 from assist_center.models import Department, Region
 from assist_center.permissions import CENTRE_ROLES, REFERRAL_ROLES
@@ -30,6 +31,7 @@ from assist_center.pii import phone_index
 from assist_center.scopes import is_county_wide
 from eligibility.rules import ITEM_LABELS
 
+from .labels import ACTION_LABELS as WORKBENCH_ACTIONS
 from .models import (
     Case,
     Colour,
@@ -235,6 +237,10 @@ class _AuditedCountyWide(CountyWideAdmin):
             old={n: form.initial.get(n) for n in names} if change else {},
             new={n: form.cleaned_data.get(n) for n in names},
         )
+
+
+# The workbench's words for the referral actions name them in the audit log's list too (issue 16).
+register_action_labels(WORKBENCH_ACTIONS)
 
 
 @admin.register(DeadlineRule)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assist_center import hooks
 from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedModelAdmin, user_has_role
+from assist_center.admin.core import register_action_labels
 from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent, Region
 from assist_center.permissions import may_download_form, may_submit_on_behalf
@@ -88,6 +89,7 @@ HISTORY_ACTIONS = {
     "access_log_read": _("Access log read"),
     "verification.run": _("Data checked"),
 }
+register_action_labels(HISTORY_ACTIONS)  # the audit log's list names them too
 # The labels of values this app's history shows but whose codes belong to the apps above
 # (eligibility's decisions and outcomes): the same words, kept here as layering requires.
 HISTORY_VALUES = {

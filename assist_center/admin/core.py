@@ -194,6 +194,35 @@ admin.site.unregister(Group)
 
 # --- audit log -------------------------------------------------------------------------------
 
+# What each audited action is called (issue 16: no codes on screen). The apps above add their own
+# with register_action_labels, as layering forbids importing them; an unknown action shows its code.
+ACTION_LABELS: dict[str, Any] = {
+    "staff.password_set": _("Password set"),
+    "pool.import.start": _("Import started"),
+    "pool.import.errors_download": _("Import error report downloaded"),
+}
+
+
+def register_action_labels(labels: dict[str, Any]) -> None:
+    ACTION_LABELS.update(labels)
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        present = model_admin.get_queryset(request).values_list("action", flat=True).distinct()
+        return sorted(((code, action_label(code)) for code in present), key=lambda row: row[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(action=value) if value else queryset
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ScopedModelAdmin):
@@ -203,20 +232,20 @@ class AuditEventAdmin(ScopedModelAdmin):
     list_display = (
         "created_at",
         "actor_label",
-        "action",
+        "action_shown",
         "subject_type",
         "subject_id",
         "region",
         "department",
     )
     list_select_related = ("region", "department")
-    list_filter = ("action",)
+    list_filter = (ActionFilter,)
     date_hierarchy = "created_at"
     search_fields = ("action", "actor_label", "subject_id")
     readonly_fields = (
         "created_at",
         "actor_label",
-        "action",
+        "action_shown",
         "subject_type",
         "subject_id",
         "region",
@@ -227,6 +256,10 @@ class AuditEventAdmin(ScopedModelAdmin):
         "request_id",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, obj: AuditEvent) -> str:
+        return action_label(obj.action)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

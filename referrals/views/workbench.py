@@ -52,6 +52,7 @@ from ..forms import (
     ReturnForm,
     WorkbenchFilterForm,
 )
+from ..labels import ACTION_LABELS
 from ..models import Colour, Referral
 from ..permissions import REFERRAL_ACTIONS, referral_allowed_actions
 from ..selectors import referral_contact_phone as contact_phone
@@ -77,22 +78,6 @@ ALL_FILTER = "all"
 
 CONFLICT_MESSAGE = gettext_lazy("This referral has been handled by someone else; please refresh.")
 
-# What the history shows for each audited action; an unknown action shows its code.
-ACTION_LABELS = {
-    "case.open": gettext_lazy("Case opened and referred"),
-    "case.close": gettext_lazy("Case closed"),
-    "referral.add": gettext_lazy("Added by hand"),
-    "referral.accept": gettext_lazy("Accepted"),
-    "referral.request_info": gettext_lazy("Asked for more information"),
-    "referral.answer_info": gettext_lazy("Information given"),
-    "referral.return": gettext_lazy("Returned to the centre"),
-    "referral.complete": gettext_lazy("Completed"),
-    "referral.reassign": gettext_lazy("Reassigned"),
-    "referral.extend": gettext_lazy("Deadline extended"),
-    "referral.cancel": gettext_lazy("Cancelled by the centre"),
-    "referral.colour": gettext_lazy("Warning colour changed"),
-    "referral.contact_read": gettext_lazy("Contact phone viewed"),
-}
 
 CASE_EVENTS = ("case.open", "case.close")
 
