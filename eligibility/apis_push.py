@@ -7,9 +7,9 @@ request.body), so a large batch is never held in memory whole.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,16 +44,23 @@ class _PushView(PublicAPIView):
         )
 
 
-class JobOutput(serializers.Serializer):
-    job_id = serializers.IntegerField()
-    category = serializers.CharField()
-    status = serializers.CharField(help_text="queued, running, done or failed")
-    rows_read = serializers.IntegerField()
-    rows_inserted = serializers.IntegerField()
-    rows_updated = serializers.IntegerField()
-    rows_unchanged = serializers.IntegerField()
-    rows_rejected = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.DictField(), help_text="[{line, reason}], first 100")
+# Built by inline_serializer: a declared Serializer subclass could not have a field named "errors".
+JobOutput = inline_serializer(
+    name="PoolJob",
+    fields={
+        "job_id": serializers.IntegerField(),
+        "category": serializers.CharField(),
+        "status": serializers.CharField(help_text="queued, running, done or failed"),
+        "rows_read": serializers.IntegerField(),
+        "rows_inserted": serializers.IntegerField(),
+        "rows_updated": serializers.IntegerField(),
+        "rows_unchanged": serializers.IntegerField(),
+        "rows_rejected": serializers.IntegerField(),
+        "errors": serializers.ListField(
+            child=serializers.DictField(), help_text="[{line, reason}], first 100"
+        ),
+    },
+)
 
 
 def _job(job: ImportJob) -> dict[str, Any]:
@@ -87,7 +94,7 @@ class PoolRecordsPushApi(_PushView):
             key=key,
             category=category,
             nonce=request._request.META.get("HTTP_X_NONCE", ""),
-            body=request._request,
+            body=cast(IO[bytes], request._request),  # read as a stream, never request.body
             content_type=request._request.META.get("CONTENT_TYPE", ""),
         )
         job.refresh_from_db()

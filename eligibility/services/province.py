@@ -39,9 +39,10 @@ _MAX_RECORDS = 500  # one household's answer; more is a malformed answer, not da
 
 def _request(application: Application, request_id: str) -> dict[str, Any]:
     members = ApplicationMember.objects.filter(application=application).order_by("position")
+    county = application.township.parent
     return {
         "request_id": request_id,
-        "county": application.township.parent.code if application.township.parent_id else "",
+        "county": county.code if county is not None else "",
         "consent_version": application.consent_version,
         "members": [{"ref": f"m{m.position + 1}", "name": m.name, "id_number": m.id_number} for m in members],
     }
