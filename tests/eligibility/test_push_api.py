@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from applications.models import Person
+from assist_center.errors import ApplicationError
 from assist_center.models import AuditEvent
 from eligibility.models import ImportJob, PoolRecord, PushKey
 from eligibility.services.imports import pool_import_run
@@ -155,8 +156,9 @@ def test_a_key_pushes_only_its_own_categories(key: str, people: list[Person], po
     row = {"id_number": people[0].id_number, "record_id": "H1", "effective_date": days_ago(1)}
     response = push(jsonl([row]), key, url="/api/v1/pool/hukou/records/")
     assert response.status_code == 403 and ImportJob.objects.count() == 0
-    with pytest.raises(Exception, match="own department"):
+    with pytest.raises(ApplicationError) as refused:
         push_key_issue(actor="test", department_code="traffic_police", categories=["hukou"])
+    assert refused.value.extra == {"fields": {"categories": "hukou"}}
 
 
 def test_malformed_lines_refuse_the_batch_naming_each_line(key: str, people: list[Person]) -> None:
