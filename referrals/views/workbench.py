@@ -38,6 +38,7 @@ from assist_center.permissions import (
     is_department_staff,
     may_use_workbench,
 )
+from assist_center.scopes import person_label
 from assist_center.staff_views import add_service_errors, staff_context, staff_view
 from assist_center.workdays import working_days_between
 from eligibility.rules import CRITERION_LABELS
@@ -206,10 +207,12 @@ def _history(referral: Referral) -> list[dict[str, Any]]:
         Q(subject_type="referrals.referral", subject_id=str(referral.pk))
         | Q(subject_type="referrals.case", subject_id=str(referral.case_id), action__in=CASE_EVENTS)
     ).order_by("created_at", "id")
+    # People by name, role and unit, not by username (issue 16), as the application's history.
+    events = events.select_related("actor__profile__region", "actor__profile__department")
     return [
         {
             "at": e.created_at,
-            "who": e.actor_label,
+            "who": person_label(e.actor, e.actor_label),
             "what": str(ACTION_LABELS.get(e.action, e.action)),
             "reason": e.reason,
         }
