@@ -54,3 +54,16 @@ def test_the_public_board_and_its_feed_read_their_needs_from_the_replica(
     with CaptureQueriesContext(connections["replica"]) as on_replica:
         assert Client().get(url).status_code == 200
     assert any("charity_need" in q["sql"] for q in on_replica), [q["sql"][:80] for q in on_replica]
+
+
+def test_the_dashboards_compute_their_figures_on_the_replica(
+    settings: Any, personas: Any, login: Any
+) -> None:
+    settings.DATABASE_READ_REPLICA = True
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"router-dash-{time.time_ns()}"},
+    }
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        assert login(personas.coordinator).get("/staff/dashboard/").status_code == 200
+    assert any("applications_application" in q["sql"] for q in on_replica)
