@@ -68,7 +68,9 @@ def _regions() -> tuple[Any, Any]:
 
 def _board_needs() -> None:
     """NEEDS published needs of bench households (6 categories, the demo's approved wordings), once."""
-    from applications.models import Household
+    from applications.models import Household, Person
+    from assist_center.identity import make_id_number
+    from assist_center.pii import id_number_index
     from charity.models import Need
     from demo.charity import PUBLIC_TEXTS
 
@@ -78,6 +80,24 @@ def _board_needs() -> None:
         [
             Household(village=village, township=town, address="", household_number=f"BENCHLOAD-{i:05d}")
             for i in range(NEEDS)
+        ]
+    )
+    # One registered person of 60-79 per household: the fewer-than-5 rule counts the registry's
+    # households sharing a card's profile, and without them every card would leave the board.
+    born = dt.date(1955, 5, 5)
+    numbers = [make_id_number(region6="339999", birth=born, seq=i) for i in range(NEEDS)]
+    Person.objects.bulk_create(
+        [
+            Person(
+                household=h,
+                name="基准居民",
+                id_number=numbers[i],
+                id_number_hash=id_number_index(numbers[i]),
+                sex=Person.Sex.FEMALE,
+                birth_date=born,
+                relation=Person.Relation.HEAD,
+            )
+            for i, h in enumerate(households)
         ]
     )
     categories = sorted(PUBLIC_TEXTS)
@@ -220,10 +240,11 @@ def _web_env() -> dict[str, str]:
 
 def _remove_board_needs() -> None:
     """The bench's needs off the board again (a development database's board is the demo's)."""
-    from applications.models import Household
+    from applications.models import Household, Person
     from charity.models import Need
 
     Need.objects.filter(household__household_number__startswith="BENCHLOAD-").delete()
+    Person.objects.filter(household__household_number__startswith="BENCHLOAD-").delete()
     Household.objects.filter(household_number__startswith="BENCHLOAD-").delete()
 
 
