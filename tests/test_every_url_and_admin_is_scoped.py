@@ -146,6 +146,10 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:eligibility_importjob_upload": _IMPORTS_COORDINATOR_ONLY,
     "admin:eligibility_importjob_status": _IMPORTS_COORDINATOR_ONLY,
     "admin:eligibility_importjob_errors": _IMPORTS_COORDINATOR_ONLY,
+    "admin:eligibility_importjob_template": (
+        "tests/eligibility/test_import_chinese_headers.py::"
+        "test_the_template_downloads_from_the_import_page_and_imports_as_it_stands"
+    ),
     "admin:eligibility.VerificationReport": _REPORT_SCOPE,
     # Referrals (issue 5)
     "admin:referrals.Case": f"{_RA}::test_another_departments_referral_is_404_in_the_admin",
