@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from applications.admin.access import HouseholdAccessAdminMixin
+from applications.models import AccessPurpose
 from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.models import Department, Region
 
@@ -36,7 +38,9 @@ class ProviderFilter(admin.SimpleListFilter):
 
 
 @admin.register(BenefitEntry)
-class BenefitEntryAdmin(ReadOnlyAdmin, ScopedModelAdmin):
+class BenefitEntryAdmin(HouseholdAccessAdminMixin, ReadOnlyAdmin, ScopedModelAdmin):
+    # What a person of the household received in a month: each opening is in its access log.
+    household_access_purpose = AccessPurpose.ADMIN_RECORD
     viewer_roles = REGIONAL_ROLES
     list_display = (
         "period_month",

@@ -18,6 +18,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from applications.admin.access import HouseholdAccessAdminMixin
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record
 from assist_center.admin.base import REGIONAL_ROLES, ScopedInlineMixin, ScopedModelAdmin
 from assist_center.errors import ApplicationError
 from assist_center.models import Region
@@ -112,7 +115,9 @@ class EnrolmentEventInline(ScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(ReadOnlyAdmin, ScopedModelAdmin):
+class EnrolmentAdmin(HouseholdAccessAdminMixin, ReadOnlyAdmin, ScopedModelAdmin):
+    # The change page names the person and the amount: each opening is in the household's access log.
+    household_access_purpose = AccessPurpose.ADMIN_RECORD
     viewer_roles = REGIONAL_ROLES
     inlines = (EnrolmentEventInline,)
     list_display = (
@@ -257,12 +262,21 @@ class EnrolmentAdmin(ReadOnlyAdmin, ScopedModelAdmin):
             "today": timezone.localdate(),
             "form": form,
         }
+        # The page shows the household's enrolment (item, amount, state): one row per rendering.
+        household_access_record(
+            actor=request.user,
+            household_id=enrolment.household_id,
+            purpose=AccessPurpose.ADMIN_RECORD,
+            subject=enrolment,
+        )
         return TemplateResponse(request, "admin/benefits/enrolment/state.html", context)
 
 
 @admin.register(EnrolmentEvent)
-class EnrolmentEventAdmin(ReadOnlyAdmin, ScopedModelAdmin):
+class EnrolmentEventAdmin(HouseholdAccessAdminMixin, ReadOnlyAdmin, ScopedModelAdmin):
     """The roll's history across the township: who moved which enrolment when, and why."""
+
+    household_access_purpose = AccessPurpose.ADMIN_RECORD
 
     viewer_roles = REGIONAL_ROLES
     list_display = (
@@ -297,6 +311,9 @@ class EnrolmentEventAdmin(ReadOnlyAdmin, ScopedModelAdmin):
 
     def audit_region(self, obj: Model) -> Region | None:
         return obj.enrolment.household.village if isinstance(obj, EnrolmentEvent) else None
+
+    def household_access_household_id(self, obj: Any) -> int | None:
+        return obj.enrolment.household_id if isinstance(obj, EnrolmentEvent) else None
 
     @admin.display(description=_("household"), ordering="enrolment__household_id")
     def household_ref(self, obj: EnrolmentEvent) -> SafeString:

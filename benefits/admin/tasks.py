@@ -17,6 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from applications.admin.access import HouseholdAccessAdminMixin
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record
 from assist_center.admin.base import REGIONAL_ROLES, ScopedModelAdmin
 from assist_center.errors import ApplicationError
 from assist_center.models import Region
@@ -72,7 +75,9 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(RollTask)
-class RollTaskAdmin(ReadOnlyAdmin, ScopedModelAdmin):
+class RollTaskAdmin(HouseholdAccessAdminMixin, ReadOnlyAdmin, ScopedModelAdmin):
+    # The department's record beside the roll's: each opening is in the household's access log.
+    household_access_purpose = AccessPurpose.ADMIN_RECORD
     viewer_roles = REGIONAL_ROLES
     list_display = ("kind", "household_ref", "item_label", "due", "status", "township", "resolve_link")
     list_select_related = ("household__village", "township")
@@ -187,4 +192,11 @@ class RollTaskAdmin(ReadOnlyAdmin, ScopedModelAdmin):
             "is_open": task.status == RollTask.Status.OPEN,
             "form": form,
         }
+        # The page shows both records of the household: one row per rendering.
+        household_access_record(
+            actor=request.user,
+            household_id=task.household_id,
+            purpose=AccessPurpose.ADMIN_RECORD,
+            subject=task,
+        )
         return TemplateResponse(request, "admin/benefits/rolltask/resolve.html", context)

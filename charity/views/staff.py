@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record
 from assist_center.errors import ApplicationError
 from assist_center.permissions import may_handle_claims, may_publish_needs
 from assist_center.scopes import get_in_scope_or_404
@@ -77,6 +79,10 @@ def need_publish_page(request: HttpRequest, need_id: int) -> HttpResponse:
         preview = need_preview(need=need, public_text=text)
     elif need.status != Need.Status.DRAFT:
         preview = {"card": public_need_dict(need), "visibility": need.visibility, "problems": []}
+    # The need's own words (not public) about the household: one row in its access log per view.
+    household_access_record(
+        actor=request.user, household_id=need.household_id, purpose=AccessPurpose.CASE, subject=need
+    )
     ctx = {
         **staff_context(request, "公益需求发布审核"),
         "need": need,
@@ -120,6 +126,10 @@ def claim_page(request: HttpRequest, claim_id: int) -> HttpResponse:
             error = str(exc.message)
         else:
             return redirect(f"/charity/staff/claims/{claim.pk}/")
+    # The help given to the household and its answer: one row in its access log per view.
+    household_access_record(
+        actor=request.user, household_id=claim.need.household_id, purpose=AccessPurpose.CASE, subject=claim
+    )
     ctx = {
         **staff_context(request, "认领完成确认"),
         "claim": claim,

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from applications.models import AccessPurpose
+from applications.services.access import household_access_record
 from assist_center.errors import ApplicationError
 from assist_center.permissions import may_handle_low_ratings, may_review_rating_disputes
 from assist_center.pii import mask_name
@@ -88,6 +90,10 @@ def _task_page(request: HttpRequest, task: LowRatingTask, form: Any = None, acti
     case = task.rating.case
     application = case.application if case is not None else None
     applicant = application.members.filter(role="applicant").first() if application else None
+    # The rating with its comment, the masked applicant and the village: in the household's log.
+    household_access_record(
+        actor=request.user, household_id=task.rating.household_id, purpose=AccessPurpose.CASE, subject=task
+    )
     ctx = {
         **staff_context(request, _("Low-rating task")),
         "task": task,
