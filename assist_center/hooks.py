@@ -40,6 +40,10 @@ KNOWN_HOOKS: frozenset[str] = frozenset(
         # referrals' closure and refusal SMS (issue 12): kwargs household_id; happiness_list
         # answers with the URL of the household's list (its 幸福签 card token, issued if none).
         "household_list_url",
+        # A notice for a township's staff that lower layers raise (benefits' grace-end reminder,
+        # issue 13): kwargs township_id, template (an SMS template's code), params, idempotency_key;
+        # referrals sends it to the township's 浙政钉 / DingTalk channels, if the centre set any.
+        "township_notice",
     }
 )
 

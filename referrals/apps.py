@@ -22,5 +22,9 @@ class ReferralsConfig(AppConfig):
         from .selectors import application_staff_links
 
         hooks.register("application_staff_links", application_staff_links)
+        # Issue 13: notices lower layers raise for a township go to its 浙政钉 / DingTalk channels.
+        from .services.work_notices import township_notice
+
+        hooks.register("township_notice", township_notice)
         # The scopes of the referrals models (assist_center.scopes registry).
         from . import selectors  # noqa: F401

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assist_center import hooks
 from assist_center.audit import audit_record
 from assist_center.errors import ConflictError
 from assist_center.models import Region
@@ -136,6 +137,16 @@ def grace_reminder_sweep(*, today: dt.date | None = None) -> int:
 def _text_townships(by_township: dict[int, list[RollTask]], *, today: dt.date) -> None:
     if not by_township:
         return
+    for township_id, tasks in by_township.items():
+        first_due = min(t.due_date for t in tasks if t.due_date is not None)
+        # The township's work groups too (referrals' 浙政钉 / DingTalk channels, through the hook).
+        hooks.call(
+            "township_notice",
+            township_id=township_id,
+            template="grace_ending",
+            params={"count": len(tasks), "date": first_due.isoformat()},
+            idempotency_key=f"grace-ending:t{township_id}:{today.isoformat()}:{min(t.pk for t in tasks)}",
+        )
     for contact in TownshipContact.objects.filter(township_id__in=list(by_township), active=True).order_by(
         "pk"
     ):

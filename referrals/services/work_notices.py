@@ -167,3 +167,18 @@ def work_notice_retry_due() -> int:
 
 def work_channels_of_departments(department_ids: list[int]) -> list[WorkChannel]:
     return list(WorkChannel.objects.filter(department_id__in=department_ids, active=True).order_by("pk"))
+
+
+def township_notice(
+    *, township_id: int, template: str, params: Mapping[str, Any], idempotency_key: str
+) -> int:
+    """The "township_notice" hook: queue the notice to each of the township's active channels."""
+    channels = WorkChannel.objects.filter(township_id=township_id, active=True).order_by("pk")
+    for channel in channels:
+        work_notice_queue(
+            channel=channel,
+            template=template,
+            params=params,
+            idempotency_key=f"{idempotency_key}:ch{channel.pk}",
+        )
+    return len(channels)

@@ -223,3 +223,25 @@ def test_the_coordinator_sets_up_a_channel_whose_secrets_are_never_shown_or_audi
     assert SECRET not in audits and TOKEN not in audits
     for persona in (personas.assistant_a, personas.dept_civil):
         assert login(persona).get("/admin/referrals/workchannel/").status_code == 403
+
+
+def test_a_townships_robot_hears_of_the_exits_ending_soon_once(county_map: Any, robot: Robot) -> None:
+    from benefits.services.sweeps import grace_reminder_sweep
+    from tests.benefits.test_sweeps import at, exiting
+
+    group = WorkChannel.objects.create(
+        township=county_map.town_a, label="海游街道社会事务办", webhook_url=robot.url, secret=SECRET
+    )
+    exiting(county_map, dt.date(2026, 10, 12))
+    exiting(county_map, dt.date(2026, 10, 12), county_map.village_b1)  # another township: not told
+    with time_machine.travel(at(dt.date(2026, 9, 30)), tick=False):
+        assert grace_reminder_sweep() == 2
+        assert grace_reminder_sweep() == 0
+    notice = WorkNotice.objects.get()
+    assert (notice.channel, notice.template, notice.params) == (
+        group,
+        "grace_ending",
+        {"count": "1", "date": "2026-10-12"},
+    )
+    assert work_notice_send(notice_id=notice.pk) == "sent"
+    assert robot.received[0]["signed"]
