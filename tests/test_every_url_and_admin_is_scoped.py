@@ -276,8 +276,6 @@ SCOPE_TESTS: dict[str, str] = {
     "admin:benefits_enrolment_state": _BENEFITS_ADMIN,
     "admin:benefits_rolltask_resolve": _BENEFITS_ADMIN,
     # Departments' systems push pool records with their own keys (issue 13)
-    "api-pool-records-push": f"{_PUSH}::test_a_key_pushes_only_its_own_categories",
-    "api-pool-job": f"{_PUSH}::test_another_departments_job_is_404_like_a_missing_one",
     "admin:eligibility.PushKey": f"{_PUSH}::test_the_key_admin_is_the_coordinators_alone",
     "admin:referrals.WorkChannel": (
         "tests/referrals/test_work_notices.py::"
@@ -321,6 +319,12 @@ PUBLIC: dict[str, str] = {
         "the blank paper authorisation of a family link: the unguessable family token is the capability, "
         "as for the family page; names are masked as there, no ID numbers or phones; limited per IP"
     ),
+    # Departments' systems (issue 13): no session; a department's push key, a fresh timestamp and a
+    # nonce spent once per key (eligibility.services.push). Scope: the key's own categories only
+    # (tests/eligibility/test_push_api.py::test_a_key_pushes_only_its_own_categories), another
+    # department's job 404 like a missing one (::test_another_departments_job_is_404_like_a_missing_one).
+    "api-pool-records-push": "a department system's push with its key, limited to its categories",
+    "api-pool-job": "a department system's poll of its own department's job with its key",
     "api-public-otp": (
         "login-free SMS code request; answers the same whether or not the phone is known; limited per "
         "phone and per IP (PublicAPIView)"
