@@ -12,6 +12,7 @@ Out of scope is Http404, exactly like a missing row.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,6 +247,8 @@ class CaseStats:
     within_target: int
     target_days: int = COUNTY_CASE_TARGET_DAYS
     open: int = 0
+    # Of the same rows as the average (as percentile_cont(0.5): the mean of the two middle values).
+    median_working_days: float | None = None
 
 
 def case_stats(*, user: Any, year: int, month: int | None = None) -> CaseStats:
@@ -267,6 +270,7 @@ def case_stats(*, user: Any, year: int, month: int | None = None) -> CaseStats:
         average_working_days=round(sum(days) / len(days), 2) if days else None,
         within_target=sum(1 for d in days if d <= COUNTY_CASE_TARGET_DAYS),
         open=qs.filter(status=Case.Status.OPEN).count(),
+        median_working_days=float(statistics.median(days)) if days else None,
     )
 
 

@@ -30,7 +30,7 @@ from ..selectors import (
     coordinator_queue,
     department_stats,
 )
-from ..selectors_stats import case_median_working_days, cases_closed_latest
+from ..selectors_stats import cases_closed_latest
 from .workbench import Row, row_for
 
 
@@ -113,7 +113,7 @@ def _figures(user: Any, year: int, month: int | None) -> dict[str, Any]:
         "closed": s.closed,
         "open": s.open,
         "average": s.average_working_days,
-        "median": case_median_working_days(user=user, year=year, month=month),
+        "median": s.median_working_days,  # from the same rows: one query fewer (issue 15)
         "within": s.within_target,
         "share": _share(s.within_target, s.closed),
     }
