@@ -222,6 +222,9 @@ def checks(options: Options, console: Console) -> None:
     try:
         result = seed_checks()
     except SeedChecksError as exc:
+        if options.if_empty:  # a whole run on a county too small for it: say why, run the rest
+            console.stdout(str(exc))
+            return
         raise StageError(str(exc)) from exc
     console.stdout(
         f"演示遗漏与重复已生成（{time.monotonic() - started:.1f} 秒，{result.township}）："
@@ -237,6 +240,9 @@ def happiness(options: Options, console: Console) -> None:
     try:
         result = seed_happiness()
     except SeedHappinessError as exc:
+        if options.if_empty:  # as for the checks: a whole run goes on
+            console.stdout(str(exc))
+            return
         raise StageError(str(exc)) from exc
     console.stdout(
         f"演示幸福清单已生成（{time.monotonic() - started:.1f} 秒，{result.township}）："
