@@ -159,6 +159,7 @@ def test_the_report_changelist_query_count_does_not_grow_with_reports(
 
     client = login(personas.assistant_a)
     changelist = reverse("admin:eligibility_verificationreport_changelist")
+    client.get(changelist)  # the first visit writes the session's activity stamp (once a minute)
     with CaptureQueriesContext(connection) as one:
         assert client.get(changelist).status_code == 200
     for _ in range(4):

@@ -39,6 +39,7 @@ def test_the_list_is_scoped_per_department_and_township(county_map: Any, persona
 def test_the_list_query_count_does_not_grow_with_rows(county_map: Any, personas: Any, login: Any) -> None:
     client = login(personas.coordinator)
     _case(county_map, personas)
+    client.get(reverse("api-referrals"))  # the first visit writes the session's activity stamp
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("api-referrals"))
     for _ in range(5):
