@@ -25,6 +25,8 @@ from assist_center.staff_views import staff_context, staff_view
 from ..models import Case, Referral
 from ..selectors import (
     COUNTY_CASE_TARGET_DAYS,
+    QUEUE_SHOWN,
+    CoordinatorQueue,
     DepartmentStats,
     case_stats,
     coordinator_queue,
@@ -50,6 +52,12 @@ def _rows(referrals: list[Referral]) -> list[Row]:
 def centre_queue(request: HttpRequest) -> HttpResponse:
     """Red referrals, returned referrals, and questions waiting for the centre's answer."""
     queue = coordinator_queue(user=request.user)
+    more = any(len(part) > QUEUE_SHOWN for part in (queue.red, queue.returned, queue.waiting_on_centre))
+    queue = CoordinatorQueue(
+        red=queue.red[:QUEUE_SHOWN],
+        returned=queue.returned[:QUEUE_SHOWN],
+        waiting_on_centre=queue.waiting_on_centre[:QUEUE_SHOWN],
+    )
     everything = [*queue.red, *queue.returned, *queue.waiting_on_centre]
     rows = {id(row.referral): row for row in _rows(everything)}
     sections = [
@@ -75,7 +83,8 @@ def centre_queue(request: HttpRequest) -> HttpResponse:
     ctx = {
         **staff_context(request, _("Centre queue")),
         "sections": sections,
-        "total": queue.total,
+        "total": f"{queue.total}+" if more else queue.total,
+        "shown_at_most": QUEUE_SHOWN if more else None,
         "is_centre": True,
     }
     response = render(request, "referrals/centre_queue.html", ctx)

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.models import Case, Referral
+from referrals.models import Case, Colour, Referral
+from tests.referrals.builders import open_case
 from tests.referrals.test_workbench import NOW, SHANGHAI, TODAY, make_referral, rows_in
 
 S = Referral.Status
@@ -270,3 +271,19 @@ def test_a_referral_waiting_for_information_is_not_counted_overdue(county_map: A
         stats = {s.department_id: s for s in department_stats(user=personas.coordinator, year=2026)}
     civil = stats[referral.department_id]
     assert civil.open == 1 and civil.overdue == 0
+
+
+def test_the_queue_shows_each_lists_most_urgent_at_most_and_says_there_are_more(
+    county_map: Any, personas: Any, login: Any, monkeypatch: Any
+) -> None:
+    from referrals import selectors
+    from referrals.views import centre
+
+    monkeypatch.setattr(selectors, "QUEUE_SHOWN", 1)
+    monkeypatch.setattr(centre, "QUEUE_SHOWN", 1)
+    cases = [open_case(county_map.village_a1, actor=personas.assistant_a, items=["dibao"]) for _ in range(2)]
+    Referral.objects.filter(case__in=cases).update(colour=Colour.RED)
+    html = login(personas.coordinator).get(reverse("centre-queue")).content.decode()
+    assert html.count('data-referral="') == 1
+    assert "1+" in html  # a lower bound: no count query for the lists' full length
+    assert reverse("admin:referrals_referral_changelist") in html
