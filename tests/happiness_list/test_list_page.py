@@ -28,21 +28,9 @@ from .list_builders import (
     last_code,
     open_list,
     page,
-    seed,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seeded(county_map: Any, personas: Any) -> Seeded:
-    with time_machine.travel(TODAY, tick=False):
-        return seed(
-            county_map.village_a1,
-            county_map.village_b1,
-            civil=county_map.dept_civil,
-            assistant=personas.coordinator,
-        )
 
 
 def _opened(seeded: Seeded) -> Client:
