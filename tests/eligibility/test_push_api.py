@@ -210,3 +210,21 @@ def test_the_key_admin_is_the_coordinators_alone(key: str, personas: Any, login:
     assert response.status_code == 200
     assert PushKey.objects.get().revoked_at is not None
     assert AuditEvent.objects.filter(action="pool.push_key.revoke", actor=personas.coordinator).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"\xff\xfe\x00bad\n", "application/x-ndjson", 400),  # not UTF-8
+        (b"[1, 2]\n", "application/x-ndjson", 400),  # not an object
+        (b'{"id_number": {"nested": 1}}\n', "application/x-ndjson", 400),  # not plain values
+        (b"id_number,record_id\n", "application/xml", 415),
+    ],
+)
+def test_bad_bodies_get_a_clear_4xx_and_import_nothing(
+    key: str, body: bytes, content_type: str, status: int
+) -> None:
+    response = push(body, key, content_type=content_type)
+    assert response.status_code == status
+    assert response.json()["message"]
+    assert ImportJob.objects.count() == 0
